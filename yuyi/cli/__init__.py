@@ -1,0 +1,33 @@
+"""The `yuyi` command line (Typer). Errors a user can fix print as one line, exit code 2."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from yuyi.cli import demo, embed, models
+from yuyi.cli.common import err_console
+from yuyi.errors import YuyiError
+
+app = typer.Typer(
+    name="yuyi",
+    help="yuyi (语义): semantic search for Chinese, Japanese and Korean text.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models.app, name="models")
+app.command("embed")(embed.embed)
+app.command("similarity")(embed.similarity)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    try:
+        app()
+    except YuyiError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

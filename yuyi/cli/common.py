@@ -1,0 +1,59 @@
+"""Helpers shared by CLI commands: reading user input safely and printing errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from yuyi.errors import InputError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def decode_utf8(data: bytes, where: str) -> str:
+    """Decode strictly and say exactly where invalid UTF-8 sits (line and byte)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{where} is not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}). "
+            "Convert it first, e.g. `iconv -f GB18030 -t UTF-8`."
+        ) from exc
+
+
+def read_input_bytes(path: str) -> tuple[bytes, str]:
+    if path == "-":
+        return sys.stdin.buffer.read(), "standard input"
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"input file {path!r} does not exist or is not a file")
+    return p.read_bytes(), str(p)
+
+
+def read_texts(path: str, text_field: str = "text") -> list[tuple[int, str]]:
+    """(line number, text) for each non-blank line; JSONL input takes `text_field` from each object."""
+    data, where = read_input_bytes(path)
+    text = decode_utf8(data, where)
+    jsonl = path.endswith(".jsonl")
+    items = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        if jsonl:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{where} line {lineno}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
+                raise InputError(f"{where} line {lineno}: expected an object with a string field {text_field!r}")
+            line = obj[text_field]
+        items.append((lineno, line))
+    if not items:
+        raise InputError(f"{where} holds no text (it is empty or only blank lines)")
+    return items

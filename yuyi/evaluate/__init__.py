@@ -1,0 +1,1 @@
+"""Evaluation: dataset loaders over `../shared/data` and metrics on real CJK benchmarks."""

