@@ -24,7 +24,9 @@ DEMO_SENTENCES = [
 ]
 
 
-def demo(model: str = typer.Option(None, "--model", "-m", help="Model to demo [default: multilingual-e5-small].")) -> None:
+def demo(
+    model: str = typer.Option(None, "--model", "-m", help="Model to demo [default: multilingual-e5-small]."),
+) -> None:
     """Materialise the default model and compare a few CJK/English sentences."""
     from yuyi.cli.embed import similarity_table
     from yuyi.models import load_encoder

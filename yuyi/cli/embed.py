@@ -15,7 +15,9 @@ from rich.table import Table
 from yuyi.cli.common import console, err_console, read_texts
 from yuyi.errors import InputError
 
-MODEL_OPT = typer.Option(None, "--model", "-m", help="Catalog name, hub id or local directory [default: multilingual-e5-small].")
+MODEL_OPT = typer.Option(
+    None, "--model", "-m", help="Catalog name, hub id or local directory [default: multilingual-e5-small]."
+)
 KIND_OPT = typer.Option("passage", "--kind", help="query or passage: selects the model's prompt.")
 
 
@@ -51,7 +53,7 @@ def embed(
     else:
         out = open(output, "w", encoding="utf-8") if output else sys.stdout
         try:
-            for (line, _), vec in zip(items, vectors):
+            for (line, _), vec in zip(items, vectors, strict=True):
                 out.write(json.dumps({"line": line, "embedding": [round(float(x), 7) for x in vec]}) + "\n")
         finally:
             if output:

@@ -29,7 +29,7 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="JSON lines i
         })
     if as_json:
         for row in rows:
-            console.print_json(json.dumps(row, ensure_ascii=False))
+            print(json.dumps(row, ensure_ascii=False))
         return
     table = Table(title="yuyi model catalog")
     table.add_column("name", no_wrap=True, style="bold")

