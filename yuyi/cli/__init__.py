@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import demo, embed, models
+from yuyi.cli import demo, embed, models, text
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(models.app, name="models")
+app.add_typer(text.app, name="text")
 app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)
