@@ -42,3 +42,11 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
         if candidate.is_dir():
             return candidate.resolve()
     return (Path.cwd() / "../shared/data").resolve()
+
+
+def default_store() -> str:
+    """`YUYI_STORE`, else the embedded store under the user data dir."""
+    if env := os.environ.get("YUYI_STORE"):
+        return env
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return str(Path(base).expanduser() / "yuyi" / "store")

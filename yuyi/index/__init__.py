@@ -1,0 +1,51 @@
+"""Index stage: stores (embedded `local`, Milvus Lite, Milvus server) and ingestion.
+
+`open_store(uri)` picks the backend from one setting:
+
+- a directory path, or `local:PATH`           → embedded store (SQLite + usearch + bm25s), the default
+- a path ending in `.db`, or `milvus-lite:PATH` → Milvus Lite (embedded Milvus in one file)
+- `milvus://host:19530`, `http(s)://…`         → a Milvus standalone/cluster server (`YUYI_MILVUS_TOKEN`)
+"""
+
+from __future__ import annotations
+
+import os
+
+from yuyi.config import default_store
+from yuyi.index.base import (
+    ChunkRecord,
+    CollectionInfo,
+    CollectionNotFound,
+    DocumentState,
+    Hit,
+    ModelMismatch,
+    Store,
+    StoreError,
+)
+
+
+def open_store(uri: str | None = None) -> Store:
+    uri = uri or default_store()
+    if uri.startswith("milvus://"):
+        uri = "http://" + uri[len("milvus://"):]
+    if uri.startswith(("http://", "https://", "tcp://")):
+        from yuyi.index.milvus import MilvusStore
+
+        return MilvusStore(uri, token=os.environ.get("YUYI_MILVUS_TOKEN"))
+    if uri.startswith("milvus-lite:") or uri.endswith(".db"):
+        from pathlib import Path
+
+        from yuyi.index.milvus import MilvusStore
+
+        path = Path(uri.removeprefix("milvus-lite:")).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return MilvusStore(str(path))
+    from yuyi.index.local import LocalStore
+
+    return LocalStore(uri.removeprefix("local:"))
+
+
+__all__ = [
+    "ChunkRecord", "CollectionInfo", "CollectionNotFound", "DocumentState", "Hit", "ModelMismatch", "Store",
+    "StoreError", "open_store",
+]

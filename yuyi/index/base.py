@@ -1,0 +1,143 @@
+"""The store interface: one collection = chunks with text, metadata, ACL, a dense vector and
+keyword tokens. Two backends implement it (embedded `local`, and Milvus Lite / server), so
+switching is one setting (`--store`)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from yuyi.errors import YuyiError
+
+
+class StoreError(YuyiError):
+    code = "store_error"
+
+
+class CollectionNotFound(StoreError):
+    code = "collection_not_found"
+
+
+class ModelMismatch(StoreError):
+    """A collection's vectors come from one model; mixing another would make scores meaningless."""
+
+    code = "model_mismatch"
+
+
+@dataclass
+class ChunkRecord:
+    """One indexed chunk. `chunk_id` is deterministic (`doc_id#n`) so re-ingest is idempotent."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    norm_text: str
+    lang: str
+    start: int
+    end: int
+    tokens: list[str]
+    vector: np.ndarray
+    source: str = ""
+    metadata: dict = field(default_factory=dict)
+    acl: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    score: float
+    rank: int  # 1-based rank within its leg
+
+
+@dataclass
+class CollectionInfo:
+    name: str
+    model: str
+    dim: int
+    normalize: bool
+    chunks: int
+    documents: int
+    backend: str
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class DocumentState:
+    doc_id: str
+    content_hash: str
+    n_chunks: int
+
+
+class Store(ABC):
+    """A place that holds collections. All methods validate names and raise StoreError."""
+
+    backend: str = "abstract"
+
+    @abstractmethod
+    def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None: ...
+
+    @abstractmethod
+    def list_collections(self) -> list[str]: ...
+
+    @abstractmethod
+    def info(self, name: str) -> CollectionInfo: ...
+
+    @abstractmethod
+    def drop_collection(self, name: str) -> None: ...
+
+    def has_collection(self, name: str) -> bool:
+        return name in self.list_collections()
+
+    def ensure_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
+        """Create the collection, or check that an existing one uses the same model."""
+        if not self.has_collection(name):
+            self.create_collection(name, model, dim, normalize)
+            return
+        info = self.info(name)
+        if info.model != model or info.dim != dim:
+            raise ModelMismatch(
+                f"collection {name!r} holds vectors from {info.model} (dim {info.dim}); refusing to add {model} "
+                f"(dim {dim}). Create a new collection for the new model, or re-index into one "
+                f"(`yuyi collections drop {name}` then `yuyi index {name} … --model {model}`)."
+            )
+
+    @abstractmethod
+    def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
+        """Atomically (per call) replace all chunks of these documents and record their hashes."""
+
+    @abstractmethod
+    def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]: ...
+
+    @abstractmethod
+    def delete_documents(self, name: str, doc_ids: list[str] | None = None, filter: str | None = None) -> int:
+        """Delete by document id or filter expression, from both legs. Returns chunks removed."""
+
+    @abstractmethod
+    def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
+        """Stored fields of chunks (text, doc_id, lang, metadata, acl, start, end, source)."""
+
+    @abstractmethod
+    def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
+                     groups: list[str] | None = None, lang: str | None = None) -> list[Hit]: ...
+
+    @abstractmethod
+    def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
+                       groups: list[str] | None = None, lang: str | None = None) -> list[Hit]: ...
+
+    def flush(self, name: str | None = None) -> None:
+        """Persist derived indexes (no-op where the backend does it itself)."""
+
+    def close(self) -> None:
+        self.flush()
+
+
+def validate_name(name: str) -> str:
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,62}", name):
+        raise StoreError(
+            f"invalid collection name {name!r}: use a letter then letters, digits or underscores (max 63)"
+        )
+    return name

@@ -1,0 +1,135 @@
+"""A small, safe filter language shared by every backend.
+
+    category == "news" and year >= 2020
+    lang in ["zh-Hans", "zh-Hant"] and not (source == "old.csv")
+    metadata["price"] < 100
+
+Bare names other than the built-in fields (doc_id, lang, source) refer to user metadata.
+Expressions are parsed with Python's `ast` (never evaluated) and translated to SQL for the
+embedded store or to a Milvus boolean expression, so users learn one syntax.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+
+from yuyi.errors import InputError
+
+BUILTIN_FIELDS = ("doc_id", "lang", "source")
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+class FilterError(InputError):
+    code = "invalid_filter"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    builtin: bool
+
+
+def parse(expr: str) -> ast.AST:
+    if not isinstance(expr, str) or not expr.strip():
+        raise FilterError("filter expression is empty")
+    if len(expr) > 2000:
+        raise FilterError("filter expression is longer than 2000 characters")
+    try:
+        tree = ast.parse(expr.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise FilterError(f"cannot parse filter {expr!r}: {exc.msg} at column {exc.offset}") from exc
+    _check(tree)
+    return tree
+
+
+def _field(node: ast.AST) -> Field:
+    if isinstance(node, ast.Name):
+        return Field(node.id, node.id in BUILTIN_FIELDS)
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "metadata"
+            and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+        return Field(node.slice.value, False)
+    raise FilterError(f"expected a field name or metadata[\"key\"], got {ast.unparse(node)!r}")
+
+
+def _literal(node: ast.AST):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+            and isinstance(node.operand.value, (int, float)):
+        return -node.operand.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        values = [_literal(e) for e in node.elts]
+        if not values:
+            raise FilterError("an `in` list must not be empty")
+        return values
+    raise FilterError(f"expected a string, number, boolean or list, got {ast.unparse(node)!r}")
+
+
+def _check(node: ast.AST) -> None:
+    if isinstance(node, ast.BoolOp):
+        for v in node.values:
+            _check(v)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _check(node.operand)
+    elif isinstance(node, ast.Compare):
+        if len(node.ops) != 1:
+            raise FilterError("chained comparisons are not supported; use `and`")
+        _field(node.left)
+        value = _literal(node.comparators[0])
+        if isinstance(node.ops[0], (ast.In, ast.NotIn)) != isinstance(value, list):
+            raise FilterError("use `in`/`not in` with a list and comparison operators with a single value")
+        if not isinstance(node.ops[0], (ast.In, ast.NotIn)) and type(node.ops[0]) not in _OPS:
+            raise FilterError(f"unsupported operator in {ast.unparse(node)!r}")
+    else:
+        raise FilterError(f"unsupported filter syntax: {ast.unparse(node)!r} (use comparisons, and/or/not, in)")
+
+
+def to_sql(expr: str, metadata_column: str = "metadata") -> tuple[str, list]:
+    """SQLite WHERE clause and parameters."""
+    params: list = []
+
+    def walk(node: ast.AST) -> str:
+        if isinstance(node, ast.BoolOp):
+            op = " AND " if isinstance(node.op, ast.And) else " OR "
+            return "(" + op.join(walk(v) for v in node.values) + ")"
+        if isinstance(node, ast.UnaryOp):
+            return f"(NOT {walk(node.operand)})"
+        f = _field(node.left)
+        col = f.name if f.builtin else f"json_extract({metadata_column}, ?)"
+        if not f.builtin:
+            params.append("$." + json.dumps(f.name))
+        op, value = node.ops[0], _literal(node.comparators[0])
+        if isinstance(op, (ast.In, ast.NotIn)):
+            params.extend(value)
+            marks = ",".join("?" * len(value))
+            return f"({col} {'NOT IN' if isinstance(op, ast.NotIn) else 'IN'} ({marks}))"
+        params.append(value)
+        sql_op = {"==": "=", "!=": "!="}.get(_OPS[type(op)], _OPS[type(op)])
+        return f"({col} {sql_op} ?)"
+
+    return walk(parse(expr)), params
+
+
+def to_milvus(expr: str, metadata_field: str = "metadata") -> str:
+    """A Milvus boolean expression."""
+
+    def lit(v) -> str:
+        return json.dumps(v, ensure_ascii=False) if not isinstance(v, bool) else ("true" if v else "false")
+
+    def walk(node: ast.AST) -> str:
+        if isinstance(node, ast.BoolOp):
+            op = " and " if isinstance(node.op, ast.And) else " or "
+            return "(" + op.join(walk(v) for v in node.values) + ")"
+        if isinstance(node, ast.UnaryOp):
+            return f"(not {walk(node.operand)})"
+        f = _field(node.left)
+        col = f.name if f.builtin else f"{metadata_field}[{json.dumps(f.name, ensure_ascii=False)}]"
+        op, value = node.ops[0], _literal(node.comparators[0])
+        if isinstance(op, (ast.In, ast.NotIn)):
+            items = "[" + ", ".join(lit(v) for v in value) + "]"
+            return f"({col} {'not in' if isinstance(op, ast.NotIn) else 'in'} {items})"
+        return f"({col} {_OPS[type(op)]} {lit(value)})"
+
+    return walk(parse(expr))

@@ -1,0 +1,440 @@
+"""The embedded store: SQLite (source of truth) + usearch HNSW (dense) + bm25s (keyword).
+
+Why not Milvus Lite as the default: measured here at 100k rows it answers a dense query in
+~200 ms (p95 ~500 ms) and a filtered one in seconds, far from the 50 ms hybrid budget;
+usearch and bm25s answer in about a millisecond each. Milvus stays the scale-out backend
+behind the same interface (`yuyi.index.milvus`).
+
+Durability: every write is one SQLite transaction that also bumps a generation counter;
+a write is acknowledged only after it commits. The ANN and BM25 indexes are derived data,
+saved with the generation they reflect; if they are missing or stale (a crash, another
+process wrote), they are rebuilt from SQLite. Nothing acknowledged can be lost.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from yuyi.index import filters
+from yuyi.index.base import (
+    ChunkRecord,
+    CollectionInfo,
+    CollectionNotFound,
+    DocumentState,
+    Hit,
+    Store,
+    StoreError,
+    validate_name,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, n_chunks INTEGER NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL,
+    text TEXT NOT NULL, norm_text TEXT NOT NULL, lang TEXT NOT NULL, source TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, metadata TEXT NOT NULL, acl TEXT NOT NULL,
+    tokens TEXT NOT NULL, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
+"""
+FIELDS = ("chunk_id", "doc_id", "text", "norm_text", "lang", "source", "start", "end", "metadata", "acl")
+OVERFETCH = 20  # ANN candidates per wanted hit before falling back to exact search under a filter
+
+
+def acl_sql(groups: list[str] | None) -> tuple[str, list]:
+    """Public chunks (empty ACL) plus those shared with any of `groups`; None means no ACL check."""
+    if groups is None:
+        return "", []
+    if not groups:
+        return "(acl = '[]')", []
+    marks = ",".join("?" * len(groups))
+    return f"(acl = '[]' OR EXISTS (SELECT 1 FROM json_each(chunks.acl) WHERE value IN ({marks})))", list(groups)
+
+
+class _Collection:
+    """One collection's files and in-memory indexes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path / "yuyi.sqlite", check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.lock = threading.RLock()
+        self.dense = None
+        self.dense_gen = -1
+        self.bm25 = None
+        self.bm25_rowids = np.zeros(0, dtype=np.int64)
+        self.bm25_gen = -1
+        self.saved_gen = self._saved_generation()
+
+    # ---- metadata -------------------------------------------------------------------------
+    def meta(self) -> dict:
+        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+
+    def generation(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return json.loads(row[0]) if row else 0
+
+    def _saved_generation(self) -> int:
+        state = self.path / "index_state.json"
+        try:
+            return int(json.loads(state.read_text())["generation"])
+        except (OSError, ValueError, KeyError):
+            return -1
+
+    # ---- derived indexes ------------------------------------------------------------------
+    def dense_index(self):
+        """The usearch index matching the current generation (loaded, or rebuilt from SQLite)."""
+        from usearch.index import Index
+
+        gen = self.generation()
+        if self.dense is not None and self.dense_gen == gen:
+            return self.dense
+        dim = self.meta()["dim"]
+        file = self.path / "dense.usearch"
+        if self.dense is None and self.saved_gen == gen and file.exists():
+            index = Index(ndim=dim, metric="cos", dtype="f32")
+            index.load(str(file))
+        else:
+            index = Index(ndim=dim, metric="cos", dtype="f32")
+            keys, vectors = self._all_vectors(dim)
+            if len(keys):
+                index.add(keys, vectors)
+        self.dense, self.dense_gen = index, gen
+        return index
+
+    def _all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.db.execute("SELECT rowid, vector FROM chunks").fetchall()
+        keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+        return keys, vectors
+
+    def bm25_index(self):
+        import bm25s
+
+        gen = self.generation()
+        if self.bm25 is not None and self.bm25_gen == gen:
+            return self.bm25, self.bm25_rowids
+        folder = self.path / "bm25"
+        if self.bm25 is None and self.saved_gen == gen and (folder / "rowids.npy").exists():
+            self.bm25 = bm25s.BM25.load(str(folder))
+            self.bm25_rowids = np.load(folder / "rowids.npy")
+        else:
+            rows = self.db.execute("SELECT rowid, tokens FROM chunks").fetchall()
+            self.bm25_rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            self.bm25 = bm25s.BM25()
+            if rows:
+                self.bm25.index([r[1].split(" ") if r[1] else [] for r in rows], show_progress=False)
+        self.bm25_gen = gen
+        return self.bm25, self.bm25_rowids
+
+    def save_indexes(self) -> None:
+        """Write derived indexes with the generation they reflect (atomic rename)."""
+        with self.lock:
+            gen = self.generation()
+            if self.saved_gen == gen:
+                return
+            dense = self.dense_index()
+            tmp = self.path / "dense.usearch.tmp"
+            dense.save(str(tmp))
+            tmp.replace(self.path / "dense.usearch")
+            bm25, rowids = self.bm25_index()
+            tmpdir = self.path / "bm25.tmp"
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            if len(rowids):
+                bm25.save(str(tmpdir))
+            else:
+                tmpdir.mkdir()
+            np.save(tmpdir / "rowids.npy", rowids)
+            shutil.rmtree(self.path / "bm25", ignore_errors=True)
+            tmpdir.rename(self.path / "bm25")
+            (self.path / "index_state.json").write_text(json.dumps({"generation": gen}))
+            self.saved_gen = gen
+
+    # ---- filters --------------------------------------------------------------------------
+    def allowed_rowids(self, filter: str | None, groups: list[str] | None, lang: str | None) -> np.ndarray | None:
+        """Row ids passing filter/ACL/language, or None when nothing restricts the search."""
+        if filter is None and groups is None and lang is None:
+            return None
+        return _allowed_cached(self, self.generation(), filter, tuple(groups) if groups is not None else None, lang)
+
+
+@lru_cache(maxsize=256)
+def _allowed_cached(col: _Collection, gen: int, filter: str | None, groups: tuple | None,
+                    lang: str | None) -> np.ndarray:
+    clauses, params = [], []
+    if filter:
+        sql, p = filters.to_sql(filter)
+        clauses.append(sql)
+        params += p
+    if groups is not None:
+        sql, p = acl_sql(list(groups))
+        clauses.append(sql)
+        params += p
+    if lang:
+        clauses.append("(lang = ? OR lang LIKE ?)")
+        params += [lang, lang + "-%"]
+    where = " AND ".join(clauses) or "1"
+    try:
+        rows = col.db.execute(f"SELECT rowid FROM chunks WHERE {where}", params).fetchall()
+    except sqlite3.Error as exc:
+        raise filters.FilterError(f"filter could not be applied: {exc}") from exc
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+class LocalStore(Store):
+    """Collections as folders under one root directory."""
+
+    backend = "local"
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._open: dict[str, _Collection] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def _col(self, name: str) -> _Collection:
+        validate_name(name)
+        with self._lock:
+            if name not in self._open:
+                if not (self.root / name / "yuyi.sqlite").exists():
+                    raise CollectionNotFound(f"collection {name!r} does not exist in {self.root}")
+                self._open[name] = _Collection(self.root / name)
+            return self._open[name]
+
+    # ---- collections ------------------------------------------------------------------------
+    def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
+        validate_name(name)
+        path = self.root / name
+        if (path / "yuyi.sqlite").exists():
+            raise StoreError(f"collection {name!r} already exists")
+        path.mkdir(parents=True, exist_ok=True)
+        col = _Collection(path)
+        meta = {"model": model, "dim": int(dim), "normalize": bool(normalize), "generation": 0,
+                "created": time.time(), "schema": 1}
+        with col.lock:
+            col.db.execute("BEGIN")
+            col.db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+            col.db.execute("COMMIT")
+        self._open[name] = col
+
+    def list_collections(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if (p / "yuyi.sqlite").exists())
+
+    def info(self, name: str) -> CollectionInfo:
+        col = self._col(name)
+        meta = col.meta()
+        chunks = col.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        docs = col.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
+                              {"path": str(col.path), "generation": meta["generation"]})
+
+    def drop_collection(self, name: str) -> None:
+        col = self._col(name)
+        with self._lock:
+            col.db.close()
+            self._open.pop(name, None)
+            shutil.rmtree(col.path)
+
+    # ---- writes -------------------------------------------------------------------------------
+    def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
+        col = self._col(name)
+        dim = col.meta()["dim"]
+        for c in chunks:
+            if c.vector.shape != (dim,):
+                raise StoreError(f"chunk {c.chunk_id}: vector has shape {c.vector.shape}, collection dim is {dim}")
+        doc_ids = [d.doc_id for d in docs]
+        with col.lock:
+            dense = col.dense_index() if col.dense is not None else None
+            col.db.execute("BEGIN IMMEDIATE")
+            try:
+                old = self._rowids_of(col, doc_ids)
+                col.db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in doc_ids])
+                new_rows = []
+                for c in chunks:
+                    cur = col.db.execute(
+                        "INSERT INTO chunks (chunk_id, doc_id, text, norm_text, lang, source, start, \"end\", "
+                        "metadata, acl, tokens, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (c.chunk_id, c.doc_id, c.text, c.norm_text, c.lang, c.source, c.start, c.end,
+                         json.dumps(c.metadata, ensure_ascii=False), json.dumps(sorted(c.acl), ensure_ascii=False),
+                         " ".join(t.replace(" ", "_") for t in c.tokens),
+                         np.asarray(c.vector, dtype=np.float32).tobytes()))
+                    new_rows.append(cur.lastrowid)
+                now = time.time()
+                col.db.executemany(
+                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
+                    [(d.doc_id, d.content_hash, d.n_chunks, now) for d in docs])
+                gen = col.generation() + 1
+                col.db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (json.dumps(gen),))
+                col.db.execute("COMMIT")
+            except BaseException:
+                col.db.execute("ROLLBACK")
+                raise
+            if dense is not None and col.dense_gen == gen - 1:  # keep the live ANN index in step
+                if len(old):
+                    dense.remove(old)
+                if chunks:
+                    dense.add(np.array(new_rows, dtype=np.int64), np.stack([c.vector for c in chunks]))
+                col.dense_gen = gen
+
+    @staticmethod
+    def _rowids_of(col: _Collection, doc_ids: list[str]) -> np.ndarray:
+        out = []
+        for i in range(0, len(doc_ids), 500):
+            part = doc_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            out += [r[0] for r in col.db.execute(f"SELECT rowid FROM chunks WHERE doc_id IN ({marks})", part)]
+        return np.array(out, dtype=np.int64)
+
+    def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]:
+        col = self._col(name)
+        out = {}
+        for i in range(0, len(doc_ids), 500):
+            part = doc_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for d, h, n in col.db.execute(
+                    f"SELECT doc_id, content_hash, n_chunks FROM documents WHERE doc_id IN ({marks})", part):
+                out[d] = DocumentState(d, h, n)
+        return out
+
+    def delete_documents(self, name: str, doc_ids: list[str] | None = None, filter: str | None = None) -> int:
+        col = self._col(name)
+        if doc_ids is None and filter is None:
+            raise StoreError("delete needs document ids or a filter")
+        with col.lock:
+            if filter is not None:
+                sql, params = filters.to_sql(filter)
+                ids = [r[0] for r in col.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {sql}", params)]
+                doc_ids = list(doc_ids or []) + ids
+            doc_ids = list(dict.fromkeys(doc_ids or []))
+            if not doc_ids:
+                return 0
+            dense = col.dense_index() if col.dense is not None else None
+            col.db.execute("BEGIN IMMEDIATE")
+            try:
+                old = self._rowids_of(col, doc_ids)
+                col.db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in doc_ids])
+                col.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+                gen = col.generation() + 1
+                col.db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (json.dumps(gen),))
+                col.db.execute("COMMIT")
+            except BaseException:
+                col.db.execute("ROLLBACK")
+                raise
+            if dense is not None and col.dense_gen == gen - 1:
+                if len(old):
+                    dense.remove(old)
+                col.dense_gen = gen
+            return len(old)
+
+    # ---- reads --------------------------------------------------------------------------------
+    def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
+        col = self._col(name)
+        out = {}
+        cols = ", ".join(f'"{f}"' for f in FIELDS)
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for row in col.db.execute(f"SELECT {cols} FROM chunks WHERE chunk_id IN ({marks})", part):
+                rec = dict(zip(FIELDS, row, strict=True))
+                rec["metadata"] = json.loads(rec["metadata"])
+                rec["acl"] = json.loads(rec["acl"])
+                out[rec["chunk_id"]] = rec
+        return out
+
+    def _chunk_ids(self, col: _Collection, rowids: list[int]) -> dict[int, str]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        return dict(col.db.execute(f"SELECT rowid, chunk_id FROM chunks WHERE rowid IN ({marks})", rowids))
+
+    def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
+                     groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
+        col = self._col(name)
+        with col.lock:
+            index = col.dense_index()
+            allowed = col.allowed_rowids(filter, groups, lang)
+            n = len(index)
+            if n == 0 or (allowed is not None and len(allowed) == 0):
+                return []
+            q = np.asarray(vector, dtype=np.float32)
+            if allowed is None:
+                m = index.search(q, min(k, n))
+                keys, dist = list(m.keys), list(m.distances)
+            else:
+                m = index.search(q, min(n, k * OVERFETCH))
+                ok = np.isin(m.keys, allowed)
+                keys, dist = list(m.keys[ok][:k]), list(m.distances[ok][:k])
+                if len(keys) < min(k, len(allowed)):  # selective filter: exact search over the allowed rows
+                    keys, dist = self._exact(col, q, allowed, k)
+            names = self._chunk_ids(col, [int(x) for x in keys])
+        return [Hit(names[int(key)], 1.0 - float(d), r + 1) for r, (key, d) in enumerate(zip(keys, dist, strict=True))
+                if int(key) in names]
+
+    def _exact(self, col: _Collection, q: np.ndarray, allowed: np.ndarray, k: int) -> tuple[list, list]:
+        dim = col.meta()["dim"]
+        keys, vecs = [], []
+        for i in range(0, len(allowed), 900):
+            part = [int(x) for x in allowed[i : i + 900]]
+            marks = ",".join("?" * len(part))
+            for rowid, blob in col.db.execute(f"SELECT rowid, vector FROM chunks WHERE rowid IN ({marks})", part):
+                keys.append(rowid)
+                vecs.append(blob)
+        mat = np.frombuffer(b"".join(vecs), dtype=np.float32).reshape(len(keys), dim)
+        sims = mat @ q / (np.linalg.norm(mat, axis=1) * max(np.linalg.norm(q), 1e-12) + 1e-12)
+        top = np.argsort(-sims)[:k]
+        return [keys[i] for i in top], [1.0 - float(sims[i]) for i in top]
+
+    def exact_dense_search(self, name: str, vector: np.ndarray, k: int) -> list[Hit]:
+        """Brute-force search over every chunk: the ground truth for ANN recall."""
+        col = self._col(name)
+        with col.lock:
+            keys, _ = col._all_vectors(col.meta()["dim"])
+            found, dist = self._exact(col, np.asarray(vector, dtype=np.float32), keys, k)
+            names = self._chunk_ids(col, found)
+        return [Hit(names[key], 1.0 - d, r + 1) for r, (key, d) in enumerate(zip(found, dist, strict=True))]
+
+    def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
+                       groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
+        col = self._col(name)
+        with col.lock:
+            bm25, rowids = col.bm25_index()
+            allowed = col.allowed_rowids(filter, groups, lang)
+            vocab = getattr(bm25, "vocab_dict", None) or {}
+            query = [t.replace(" ", "_") for t in tokens if t.replace(" ", "_") in vocab]
+            if not query or not len(rowids):
+                return []
+            mask = None
+            if allowed is not None:
+                mask = np.isin(rowids, allowed).astype(np.float32)
+                if not mask.any():
+                    return []
+            docs, scores = bm25.retrieve([query], k=min(k, len(rowids)), show_progress=False, weight_mask=mask)
+            pairs = [(int(rowids[d]), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+            names = self._chunk_ids(col, [p[0] for p in pairs])
+        return [Hit(names[r], s, i + 1) for i, (r, s) in enumerate(pairs) if r in names]
+
+    def flush(self, name: str | None = None) -> None:
+        for col_name in [name] if name else list(self._open):
+            self._col(col_name).save_indexes()
+
+    def close(self) -> None:
+        self.flush()
+        with self._lock:
+            for col in self._open.values():
+                col.db.close()
+            self._open.clear()

@@ -1,0 +1,247 @@
+"""Milvus behind the store interface: Milvus Lite (a local `.db` file) or a Milvus
+standalone/cluster server by URI, through the same `pymilvus.MilvusClient` code.
+
+Keyword leg: Milvus's own BM25 function over a field holding yuyi's keyword tokens, so it
+lives and dies with the collection (no orphaned keyword index) and gets proper ja/ko
+analysis. Milvus's analyzers offer only `standard` and `jieba` tokenizers, so each token is
+stored as a short hex digest that the standard tokenizer keeps whole.
+
+Writes are idempotent rather than transactional: chunks have deterministic ids
+(`doc_id#n`) and carry their document's content hash and chunk count; a document counts as
+indexed only when all its chunks agree, so an interrupted write is simply redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from yuyi.index import filters
+from yuyi.index.base import (
+    ChunkRecord,
+    CollectionInfo,
+    CollectionNotFound,
+    DocumentState,
+    Hit,
+    Store,
+    StoreError,
+    validate_name,
+)
+
+OUTPUT = ["chunk_id", "doc_id", "text", "lang", "source", "start", "end", "metadata", "acl"]
+MAX_TEXT_BYTES = 65535
+
+
+def token_digest(token: str) -> str:
+    return "k" + hashlib.blake2b(token.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _quote(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+class MilvusStore(Store):
+    backend = "milvus"
+
+    def __init__(self, uri: str, token: str | None = None) -> None:
+        from pymilvus import MilvusClient
+
+        self.uri = uri
+        try:
+            self.client = MilvusClient(uri=uri, token=token or "")
+        except Exception as exc:
+            raise StoreError(f"cannot connect to Milvus at {uri}: {exc}") from exc
+        self.backend = "milvus-lite" if uri.endswith(".db") else "milvus"
+
+    def __repr__(self) -> str:
+        return f"MilvusStore({self.uri!r})"
+
+    def _check(self, name: str) -> str:
+        validate_name(name)
+        if not self.client.has_collection(name):
+            raise CollectionNotFound(f"collection {name!r} does not exist at {self.uri}")
+        return name
+
+    # ---- collections ------------------------------------------------------------------------
+    def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        validate_name(name)
+        if self.client.has_collection(name):
+            raise StoreError(f"collection {name!r} already exists")
+        s = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        s.add_field("chunk_id", DataType.VARCHAR, is_primary=True, max_length=512)
+        s.add_field("doc_id", DataType.VARCHAR, max_length=512)
+        s.add_field("doc_hash", DataType.VARCHAR, max_length=64)
+        s.add_field("n_chunks", DataType.INT64)
+        s.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
+        s.add_field("norm_text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
+        s.add_field("lang", DataType.VARCHAR, max_length=16)
+        s.add_field("source", DataType.VARCHAR, max_length=1024)
+        s.add_field("start", DataType.INT64)
+        s.add_field("end", DataType.INT64)
+        s.add_field("metadata", DataType.JSON)
+        s.add_field("acl", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=256, max_length=128)
+        s.add_field("kw", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
+                    analyzer_params={"tokenizer": "standard"})
+        s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_function(Function(name="kw_bm25", function_type=FunctionType.BM25, input_field_names=["kw"],
+                                output_field_names=["sparse"]))
+        idx = self.client.prepare_index_params()
+        idx.add_index(field_name="dense", index_type="AUTOINDEX", metric_type="COSINE")
+        idx.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        self.client.create_collection(name, schema=s, index_params=idx)
+        meta = {"yuyi": 1, "model": model, "dim": dim, "normalize": normalize}
+        self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
+
+    def _meta(self, name: str) -> dict:
+        props = self.client.describe_collection(name).get("properties") or {}
+        try:
+            meta = json.loads(props.get("yuyi.meta", ""))
+        except (TypeError, json.JSONDecodeError):
+            meta = {}
+        if meta.get("yuyi") != 1:
+            raise StoreError(f"collection {name!r} at {self.uri} was not created by yuyi")
+        return meta
+
+    def list_collections(self) -> list[str]:
+        out = []
+        for name in self.client.list_collections():
+            try:
+                self._meta(name)
+                out.append(name)
+            except StoreError:
+                continue
+        return sorted(out)
+
+    def info(self, name: str) -> CollectionInfo:
+        meta = self._meta(self._check(name))
+        chunks = self._count(name)
+        docs = len({r["doc_id"] for r in self._query_all(name, "", ["doc_id"])}) if chunks else 0
+        return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
+                              {"uri": self.uri})
+
+    def _count(self, name: str) -> int:
+        res = self.client.query(name, filter="", output_fields=["count(*)"])
+        return int(res[0]["count(*)"]) if res else 0
+
+    def _query_all(self, name: str, filter: str, fields: list[str]) -> list[dict]:
+        out, offset = [], 0
+        while True:
+            page = self.client.query(name, filter=filter or 'chunk_id != ""', output_fields=fields,
+                                     limit=1000, offset=offset)
+            out += page
+            if len(page) < 1000:
+                return out
+            offset += 1000
+
+    def drop_collection(self, name: str) -> None:
+        self.client.drop_collection(self._check(name))
+
+    # ---- writes -------------------------------------------------------------------------------
+    def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
+        self._check(name)
+        states = {d.doc_id: d for d in docs}
+        rows = []
+        for c in chunks:
+            d = states[c.doc_id]
+            text, norm = _fit(c.text), _fit(c.norm_text)
+            rows.append({
+                "chunk_id": c.chunk_id, "doc_id": c.doc_id, "doc_hash": d.content_hash, "n_chunks": d.n_chunks,
+                "text": text, "norm_text": norm, "lang": c.lang, "source": c.source[:1024], "start": c.start,
+                "end": c.end, "metadata": c.metadata, "acl": sorted(c.acl),
+                "kw": " ".join(token_digest(t) for t in c.tokens) or "k0",
+                "dense": np.asarray(c.vector, dtype=np.float32).tolist(),
+            })
+        if rows:
+            self.client.upsert(name, rows)
+        keep = [c.chunk_id for c in chunks]
+        ids = list(states)
+        for i in range(0, len(ids), 200):
+            expr = f"doc_id in {_quote(ids[i:i + 200])}"
+            if keep:
+                expr += f" and not (chunk_id in {_quote(keep)})"
+            self.client.delete(name, filter=expr)
+
+    def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]:
+        self._check(name)
+        out: dict[str, DocumentState] = {}
+        for i in range(0, len(doc_ids), 200):
+            rows = self._query_all(name, f"doc_id in {_quote(doc_ids[i:i + 200])}", ["doc_id", "doc_hash", "n_chunks"])
+            by_doc: dict[str, list[dict]] = {}
+            for r in rows:
+                by_doc.setdefault(r["doc_id"], []).append(r)
+            for d, rs in by_doc.items():
+                hashes = {r["doc_hash"] for r in rs}
+                if len(hashes) == 1 and len(rs) == rs[0]["n_chunks"]:  # complete and consistent
+                    out[d] = DocumentState(d, rs[0]["doc_hash"], len(rs))
+        return out
+
+    def delete_documents(self, name: str, doc_ids: list[str] | None = None, filter: str | None = None) -> int:
+        self._check(name)
+        if doc_ids is None and filter is None:
+            raise StoreError("delete needs document ids or a filter")
+        clauses = []
+        if doc_ids:
+            clauses.append(f"doc_id in {_quote(list(doc_ids))}")
+        if filter:
+            clauses.append(filters.to_milvus(filter))
+        expr = " or ".join(f"({c})" for c in clauses) if clauses else 'chunk_id == ""'
+        before = self._count(name)
+        self.client.delete(name, filter=expr)
+        return before - self._count(name)
+
+    # ---- reads --------------------------------------------------------------------------------
+    def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
+        if not chunk_ids:
+            return {}
+        rows = self.client.get(name, ids=list(chunk_ids), output_fields=OUTPUT)
+        return {r["chunk_id"]: {k: r.get(k) for k in OUTPUT} for r in rows}
+
+    def _filter_expr(self, filter: str | None, groups: list[str] | None, lang: str | None) -> str:
+        clauses = []
+        if filter:
+            clauses.append(filters.to_milvus(filter))
+        if groups is not None:
+            acl = "array_length(acl) == 0"
+            if groups:
+                acl = f"({acl} or array_contains_any(acl, {_quote(groups)}))"
+            clauses.append(acl)
+        if lang:
+            clauses.append(f'(lang == {json.dumps(lang)} or lang like {json.dumps(lang + "-%")})')
+        return " and ".join(clauses)
+
+    def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
+                     groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
+        self._check(name)
+        res = self.client.search(name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="dense",
+                                 limit=k, filter=self._filter_expr(filter, groups, lang),
+                                 search_params={"metric_type": "COSINE"}, output_fields=["chunk_id"])
+        return [Hit(h["chunk_id"], float(h["distance"]), i + 1) for i, h in enumerate(res[0])]
+
+    def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
+                       groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
+        self._check(name)
+        if not tokens:
+            return []
+        res = self.client.search(name, data=[" ".join(token_digest(t) for t in tokens)], anns_field="sparse",
+                                 limit=k, filter=self._filter_expr(filter, groups, lang),
+                                 search_params={"metric_type": "BM25"}, output_fields=["chunk_id"])
+        # Milvus Lite reports BM25 scores negated; the order is already best-first.
+        return [Hit(h["chunk_id"], abs(float(h["distance"])), i + 1) for i, h in enumerate(res[0])]
+
+    def flush(self, name: str | None = None) -> None:
+        for n in [name] if name else self.list_collections():
+            self.client.flush(n)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _fit(text: str) -> str:
+    """Milvus VARCHAR limits bytes; chunks are far smaller, but never fail an ingest on it."""
+    data = text.encode("utf-8")
+    return text if len(data) <= MAX_TEXT_BYTES else data[:MAX_TEXT_BYTES].decode("utf-8", "ignore")
