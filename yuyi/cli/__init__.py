@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import demo, embed, models, text
+from yuyi.cli import demo, embed, index, models, text
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -18,6 +18,9 @@ app = typer.Typer(
 )
 app.add_typer(models.app, name="models")
 app.add_typer(text.app, name="text")
+app.add_typer(index.collections_app, name="collections")
+app.command("index")(index.index)
+app.command("search")(index.search)
 app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)

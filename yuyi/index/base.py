@@ -126,7 +126,7 @@ class Store(ABC):
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]: ...
 
-    def flush(self, name: str | None = None) -> None:
+    def flush(self, name: str | None = None) -> None:  # noqa: B027 - optional hook
         """Persist derived indexes (no-op where the backend does it itself)."""
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from yuyi.index.base import ChunkRecord, DocumentState, Store
 from yuyi.index.readers import Document, ReadFailure
 from yuyi.models.encoder import Encoder
 from yuyi.text import chunk, detect, keyword_tokens, normalise, sentence_spans
+from yuyi.text.keywords import ANALYZER_VERSION
 
 CHUNKER_VERSION = 1
 CHAR_WINDOW = 1000  # models without a Hugging Face tokenizer (USE) are chunked by characters
@@ -91,7 +92,8 @@ def ingest(store: Store, collection: str, documents: Iterable[Document], encoder
     t0 = time.perf_counter()
     store.ensure_collection(collection, encoder.name, encoder.dim, normalize=True)
     report = IngestReport(failed=failures if failures is not None else [])
-    settings = {"model": encoder.name, "max_tokens": max_tokens, "overlap": overlap, "chunker": CHUNKER_VERSION}
+    settings = {"model": encoder.name, "max_tokens": max_tokens, "overlap": overlap, "chunker": CHUNKER_VERSION,
+                "analyzer": ANALYZER_VERSION}
     batch: dict[str, Document] = {}
 
     def flush_batch() -> None:

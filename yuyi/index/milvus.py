@@ -54,14 +54,22 @@ class MilvusStore(Store):
         except Exception as exc:
             raise StoreError(f"cannot connect to Milvus at {uri}: {exc}") from exc
         self.backend = "milvus-lite" if uri.endswith(".db") else "milvus"
+        self._loaded: set[str] = set()
 
     def __repr__(self) -> str:
         return f"MilvusStore({self.uri!r})"
 
     def _check(self, name: str) -> str:
+        """The collection exists and is loaded (Milvus releases collections across restarts)."""
         validate_name(name)
+        if name in self._loaded:
+            return name
         if not self.client.has_collection(name):
             raise CollectionNotFound(f"collection {name!r} does not exist at {self.uri}")
+        state = str(self.client.get_load_state(name).get("state", ""))
+        if "Loaded" not in state:
+            self.client.load_collection(name)
+        self._loaded.add(name)
         return name
 
     # ---- collections ------------------------------------------------------------------------
@@ -140,6 +148,7 @@ class MilvusStore(Store):
 
     def drop_collection(self, name: str) -> None:
         self.client.drop_collection(self._check(name))
+        self._loaded.discard(name)
 
     # ---- writes -------------------------------------------------------------------------------
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:

@@ -17,6 +17,7 @@ from yuyi.text.detect import detect
 from yuyi.text.normalize import normalise
 
 ANALYZERS = ("zh", "ja", "ko", "en", "bigram")
+ANALYZER_VERSION = 2  # bump when tokens change: stored documents are then re-tokenised
 JA_ANALYZERS = ("sudachi", "fugashi")
 DEFAULT_JA_ANALYZER = "sudachi"
 
@@ -96,13 +97,22 @@ _JA_DROP_POS = ("助詞", "助動詞", "補助記号", "空白", "記号")
 
 
 def _ja(text: str, analyzer: str) -> list[str]:
+    """Long units (mode C) plus their short parts (mode A) when they split, so a query's
+    compound and a document's parts still meet (the "mixed" decompounding search engines use)."""
     if analyzer == "sudachi":
         tokenizer, _ = _sudachi()
+        from sudachipy import SplitMode
+
         out = []
         for line in text.split("\n"):  # sudachi limits one input to 49149 bytes
             for i in range(0, len(line), 12000):
-                out += [m.normalized_form() for m in tokenizer.tokenize(line[i : i + 12000])
-                        if m.part_of_speech()[0] not in _JA_DROP_POS]
+                for m in tokenizer.tokenize(line[i : i + 12000]):
+                    if m.part_of_speech()[0] in _JA_DROP_POS:
+                        continue
+                    out.append(m.normalized_form())
+                    parts = m.split(SplitMode.A)
+                    if len(parts) > 1:
+                        out += [p.normalized_form() for p in parts]
         return out
     if analyzer == "fugashi":
         return [w.feature.lemma or w.surface for w in _fugashi()(text) if w.feature.pos1 not in _JA_DROP_POS]
@@ -120,7 +130,16 @@ _KO_DROP_TAGS = ("J", "E", "XS", "SF", "SP", "SS", "SE", "SO", "SW", "W_")
 
 
 def _ko(text: str) -> list[str]:
-    return [t.form for t in _kiwi().tokenize(text) if not t.tag.startswith(_KO_DROP_TAGS)]
+    """Morphemes without particles/endings; nouns of 3+ syllables also as syllable bigrams,
+    because Kiwi splits a compound (남산타워 → 남산 + 타워) in one context and not in another."""
+    out = []
+    for t in _kiwi().tokenize(text):
+        if t.tag.startswith(_KO_DROP_TAGS):
+            continue
+        out.append(t.form)
+        if t.tag.startswith("NN") and len(t.form) >= 3:
+            out += [t.form[i : i + 2] for i in range(len(t.form) - 1)]
+    return out
 
 
 def _bigrams(text: str) -> list[str]:

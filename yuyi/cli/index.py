@@ -1,0 +1,203 @@
+"""`yuyi index`, `yuyi search` and `yuyi collections`: the main job from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from yuyi.cli.common import console, decode_utf8, err_console, read_input_bytes
+from yuyi.errors import InputError
+
+STORE = typer.Option(None, "--store", "-s", envvar="YUYI_STORE",
+                     help="Store: a directory (embedded, default ~/.local/share/yuyi/store), a .db file "
+                          "(Milvus Lite) or milvus://host:19530 (Milvus server).")
+collections_app = typer.Typer(help="List, inspect and drop collections.", no_args_is_help=True)
+
+
+def _store(uri: str | None):
+    from yuyi.index import open_store
+
+    return open_store(uri)
+
+
+def index(
+    collection: str = typer.Argument(..., help="Collection name (created on first use)."),
+    paths: list[str] = typer.Argument(..., help="Files or directories to index."),
+    model: str = typer.Option(None, "--model", "-m",
+                              help="Model [default: the collection's, else multilingual-e5-small]."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto, jsonl, csv, txt or dir."),
+    id_field: str = typer.Option("id", help="Field holding the document id (jsonl/csv)."),
+    text_field: str = typer.Option("text", help="Field holding the text (jsonl/csv)."),
+    metadata_fields: str = typer.Option(None, help="Comma-separated fields to keep as metadata [default: all others]."),
+    acl_field: str = typer.Option("acl", help="Field with the groups allowed to see a document (empty = public)."),
+    max_tokens: int = typer.Option(None, min=16, help="Chunk size in model tokens [default: the model's window]."),
+    overlap: int = typer.Option(0, min=0, help="Chunk overlap in tokens."),
+    batch: int = typer.Option(32, min=1, help="Documents per write batch (a batch commits atomically)."),
+    store: str = STORE,
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Index documents: chunk, embed, store; re-running skips unchanged documents."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from yuyi.index.ingest import ingest
+    from yuyi.index.readers import FieldMap, read_documents
+    from yuyi.models import load_encoder
+
+    st = _store(store)
+    if model is None and st.has_collection(collection):
+        model = st.info(collection).model
+    fields = FieldMap(id_field, text_field, metadata_fields.split(",") if metadata_fields else None, acl_field)
+    failures: list = []
+    docs = read_documents(paths, fmt, fields, failures)
+    with err_console.status(f"loading {model or 'multilingual-e5-small'}…"):
+        encoder = load_encoder(model)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               TextColumn("{task.fields[docs]} docs · {task.fields[chunks]} chunks · {task.fields[skipped]} unchanged"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
+        task = progress.add_task(f"indexing into {collection}", total=None, docs=0, chunks=0, skipped=0)
+
+        def update(r):
+            progress.update(task, docs=r.documents, chunks=r.chunks, skipped=r.skipped)
+            if not err_console.is_terminal:  # logs get one plain line per committed batch
+                print(f"progress: {r.indexed + r.skipped} documents committed ({r.chunks} chunks new, "
+                      f"{r.skipped} unchanged)", file=sys.stderr, flush=True)
+
+        report = ingest(st, collection, docs, encoder, batch_docs=batch, max_tokens=max_tokens, overlap=overlap,
+                        failures=failures, on_batch=update)
+    st.close()
+    if as_json:
+        print(json.dumps({"collection": collection, **report.as_dict()}, ensure_ascii=False))
+        return
+    console.print(f"[bold]{collection}[/bold]: {report.documents} documents read, {report.indexed} indexed "
+                  f"({report.chunks} chunks), {report.skipped} unchanged, {len(report.failed)} failed · "
+                  f"{report.seconds:.1f} s (model {report.model_seconds:.1f} s, store {report.store_seconds:.1f} s)")
+    for f in report.failed[:20]:
+        err_console.print(f"  [red]failed[/red] {escape(f.where)}: {escape(f.reason)}")
+    if len(report.failed) > 20:
+        err_console.print(f"  … and {len(report.failed) - 20} more")
+
+
+def _read_queries(path: str) -> list[str]:
+    data, where = read_input_bytes(path)
+    out = []
+    for lineno, line in enumerate(decode_utf8(data, where).split("\n"), start=1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{where} line {lineno}: invalid JSON ({exc.msg})") from exc
+            if not isinstance(obj.get("query"), str) or not obj["query"].strip():
+                raise InputError(f"{where} line {lineno}: expected a non-empty string field 'query'")
+            out.append(obj["query"])
+        else:
+            out.append(line.strip())
+    if not out:
+        raise InputError(f"{where} holds no queries")
+    return out
+
+
+def search(
+    collection: str = typer.Argument(..., help="Collection to search."),
+    query: str = typer.Argument(None, help="The query (or use --queries FILE)."),
+    mode: str = typer.Option("hybrid", "--mode", help="dense, keyword or hybrid."),
+    top_k: int = typer.Option(10, "--top-k", "-k", help="Results to return."),
+    filter: str = typer.Option(None, "--filter", help='Filter, e.g. \'category == "news" and year >= 2020\'.'),
+    lang: str = typer.Option(None, "--lang", help="Only chunks in this language (zh, zh-Hant, ja, ko, en)."),
+    groups: str = typer.Option(None, "--groups", help="Comma-separated ACL groups of the caller (public docs always)."),
+    fusion: str = typer.Option("rrf", help="Hybrid fusion: rrf or weighted."),
+    weight: float = typer.Option(0.5, help="Dense weight for --fusion weighted."),
+    no_collapse: bool = typer.Option(False, "--no-collapse", help="Return every matching chunk, not one per doc."),
+    queries: str = typer.Option(None, "--queries", help="File with one query per line (or JSONL with 'query')."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines: id, doc_id, score, text, metadata, ranks."),
+    store: str = STORE,
+) -> None:
+    """Search a collection by meaning, keyword or both."""
+    from yuyi.search import Searcher
+
+    if (query is None) == (queries is None):
+        raise InputError("give either a QUERY argument or --queries FILE")
+    qs = _read_queries(queries) if queries else [query]
+    group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
+    st = _store(store)
+    with err_console.status("loading model…"):
+        searcher = Searcher(st, collection)
+    results = searcher.search_many(qs, mode=mode, top_k=top_k, filter=filter, lang=lang, groups=group_list,
+                                   fusion=fusion, weight=weight, collapse=not no_collapse)
+    if as_json:
+        for qi, (q, rows) in enumerate(zip(qs, results, strict=True)):
+            for rank, r in enumerate(rows, start=1):
+                d = r.as_dict()
+                if queries:
+                    d = {"query_index": qi, "query": q, "rank": rank, **d}
+                sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+        return
+    for q, rows in zip(qs, results, strict=True):
+        table = Table(title=f"{escape(q)} · {mode} · {collection}", show_lines=False)
+        for col in ("#", "score", "doc", "lang", "ranks d/k", "text"):
+            table.add_column(col, overflow="fold")
+        for i, r in enumerate(rows, start=1):
+            ranks = "/".join(str(r.ranks.get(leg) or "-") for leg in ("dense", "keyword"))
+            table.add_row(str(i), f"{r.score:.4f}", escape(r.doc_id), r.lang, ranks, _marked(r.text, r.highlights))
+        console.print(table)
+        if not rows:
+            console.print("[dim]no results[/dim]")
+
+
+def _marked(text: str, spans: list[tuple[int, int]], width: int = 160) -> str:
+    """The text with keyword hits in bold yellow, clipped around the first hit."""
+    start = max(0, spans[0][0] - 30) if spans else 0
+    end = min(len(text), start + width)
+    out, pos = [], start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(escape(text[pos:a]))
+        out.append(f"[bold yellow]{escape(text[a:b])}[/bold yellow]")
+        pos = b
+    out.append(escape(text[pos:end]))
+    clip = ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
+    return clip.replace("\n", " ")
+
+
+@collections_app.command("list")
+def collections_list(store: str = STORE, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Collections in the store, with model and counts."""
+    st = _store(store)
+    infos = [st.info(n) for n in st.list_collections()]
+    if as_json:
+        for i in infos:
+            print(json.dumps(i.__dict__, ensure_ascii=False))
+        return
+    table = Table(title=f"collections in {st!r}")
+    for col in ("name", "model", "dim", "documents", "chunks", "backend"):
+        table.add_column(col)
+    for i in infos:
+        table.add_row(i.name, i.model, str(i.dim), str(i.documents), str(i.chunks), i.backend)
+    console.print(table)
+
+
+@collections_app.command("info")
+def collections_info(name: str, store: str = STORE) -> None:
+    """Details of one collection as JSON."""
+    print(json.dumps(_store(store).info(name).__dict__, ensure_ascii=False, indent=2))
+
+
+@collections_app.command("drop")
+def collections_drop(name: str, store: str = STORE,
+                     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
+    """Delete a collection and everything in it (both legs)."""
+    st = _store(store)
+    info = st.info(name)
+    if not yes and not typer.confirm(f"drop {name} ({info.documents} documents, {info.chunks} chunks)?"):
+        raise typer.Abort()
+    st.drop_collection(name)
+    console.print(f"dropped {name}")
+
+
