@@ -77,3 +77,41 @@ def test_text_commands_print_json_lines():
     r = run("text", "chunk", "--max-tokens", "12", input="第一句。第二句！第三句。".encode())
     chunks = [json.loads(x) for x in r.stdout.decode().splitlines()]
     assert chunks[0]["start"] == 0 and chunks[-1]["end"] == 12 and all(c["tokens"] <= 12 for c in chunks)
+
+
+def test_index_and_search_from_the_command_line(tmp_path):
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("\n".join([
+        json.dumps({"id": "watch", "text": "这款防水手表适合游泳。", "category": "product"}, ensure_ascii=False),
+        json.dumps({"id": "tea", "text": "龙井茶产于杭州西湖。", "category": "food"}, ensure_ascii=False),
+        json.dumps({"id": "secret", "text": "内部的手表新品计划。", "acl": ["staff"]}, ensure_ascii=False),
+        '{"id": "broken"}',
+    ]) + "\n", encoding="utf-8")
+    store = ["--store", str(tmp_path / "store")]
+    r = run("index", "demo", str(corpus), "--json", *store)
+    assert r.returncode == 0, r.stderr.decode()
+    report = json.loads(r.stdout)
+    assert (report["indexed"], report["chunks"], len(report["failed"])) == (3, 3, 1)
+    assert "missing or empty text field" in report["failed"][0]["reason"]
+
+    r = run("search", "demo", "防水手錶", "--json", "-k", "2", "--groups", "", *store)
+    rows = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert rows[0]["doc_id"] == "watch" and set(rows[0]) >= {"id", "doc_id", "score", "text", "metadata", "ranks"}
+    assert "secret" not in [x["doc_id"] for x in rows]
+
+    queries = tmp_path / "q.txt"
+    queries.write_text("杭州的茶\n{\"query\": \"游泳手表\"}\n", encoding="utf-8")
+    r = run("search", "demo", "--queries", str(queries), "--json", "-k", "1", "--filter", 'category != "x"', *store)
+    rows = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert [(x["query_index"], x["rank"], x["doc_id"]) for x in rows] == [(0, 1, "tea"), (1, 1, "watch")]
+
+    r = run("search", "demo", "x", "--mode", "fuzzy", *store)
+    assert r.returncode == 2 and "mode must be one of" in r.stderr.decode()
+    r = run("search", "demo", "x", "--filter", "category = 1", *store)
+    assert r.returncode == 2 and "cannot parse filter" in r.stderr.decode()
+    r = run("index", "demo", str(corpus), "--model", "use-multilingual", *store)
+    assert r.returncode == 2 and "refusing to add use-multilingual" in " ".join(r.stderr.decode().split())
+    r = run("collections", "drop", "demo", "--yes", *store)
+    assert r.returncode == 0
+    r = run("search", "demo", "x", *store)
+    assert r.returncode == 2 and "does not exist" in r.stderr.decode()

@@ -74,8 +74,9 @@ def demo(
             mark = "✔" if r.doc_id == expected else " "
             ranks = "/".join(str(r.ranks.get(leg) or "-") for leg in ("dense", "keyword"))
             title = r.metadata.get("title", "")
+            snippet = r.text[:50].replace("\n", " ")
             console.print(f"  {mark} {i}. {escape(r.doc_id)} {escape(title)} · score {r.score:.4f} · "
-                          f"ranks dense/keyword {ranks} · {escape(r.text[:50].replace(chr(10), ' '))}…", highlight=False)
+                          f"ranks dense/keyword {ranks} · {escape(snippet)}…", highlight=False)
         hits += bool(results) and results[0].doc_id == expected
     st.close()
     console.print(f"\n{hits}/{len(DEMO_QUERIES)} queries found their passage first · total "
