@@ -150,7 +150,7 @@ def main() -> None:
             lat = []
             for q, v in zip(qtexts, qvecs, strict=True):
                 t = time.perf_counter()
-                searcher._one(q, v, mode, 10, kw.get("filter"), kw.get("lang"), kw.get("groups"), "rrf", 0.5, True)
+                searcher.search_vector(q, v, mode, 10, kw.get("filter"), kw.get("lang"), kw.get("groups"), "rrf", 0.5, True)
                 lat.append(time.perf_counter() - t)
             p50, p95 = pct(lat)
             results[f"{mode}/{label}"] = {"p50_ms": p50, "p95_ms": p95}

@@ -54,7 +54,7 @@ def main() -> None:
             t0 = time.perf_counter()
             ranks = []
             for q, v, pos in zip(data.queries, qvec, positives, strict=True):
-                results = searcher._one(q, v, mode, 10, None, None, None, fusion, weight, True)
+                results = searcher.search_vector(q, v, mode, 10, None, None, None, fusion, weight, True)
                 ranks.append(rank_of([r.doc_id for r in results], pos))
             ms = (time.perf_counter() - t0) / len(data.queries) * 1000
             m = single_positive_metrics(ranks)

@@ -88,10 +88,14 @@ class Searcher:
             if not isinstance(q, str) or not q.strip():
                 raise InputError("query must be a non-empty string")
         vectors = self.encoder.encode(queries, kind="query") if mode != "keyword" else [None] * len(queries)
-        return [self._one(q, v, mode, top_k, filter, lang, groups, fusion, weight, collapse)
+        return [self.search_vector(q, v, mode, top_k, filter, lang, groups, fusion, weight, collapse)
                 for q, v in zip(queries, vectors, strict=True)]
 
-    def _one(self, query, vector, mode, top_k, filter, lang, groups, fusion, weight, collapse) -> list[SearchResult]:
+    def search_vector(self, query: str, vector, mode: str = "hybrid", top_k: int = 10, filter: str | None = None,
+                      lang: str | None = None, groups: list[str] | None = None, fusion: str = "rrf",
+                      weight: float = 0.5, collapse: bool = True) -> list[SearchResult]:
+        """Search with an already encoded query vector (the server batches query encoding)."""
+        validate(mode, top_k, fusion, weight)
         depth = max(top_k * 5, 50) if (collapse or mode == "hybrid") else top_k
         legs: dict[str, list[Hit]] = {}
         tokens = keyword_tokens(query, lang=detect(query).lang)

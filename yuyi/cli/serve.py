@@ -1,0 +1,29 @@
+"""`yuyi serve`: run the HTTP service with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (keep 127.0.0.1 unless behind a proxy)."),
+    port: int = typer.Option(8000, min=1, max=65535),
+    model: str = typer.Option(None, "--model", "-m", help="Model to serve [default: multilingual-e5-small]."),
+    store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store URI (see `yuyi index`)."),
+    api_keys: str = typer.Option(None, "--api-keys", envvar="YUYI_API_KEYS",
+                                 help="JSON file of API keys → collections, groups, write. Without it: no auth."),
+    max_batch: int = typer.Option(64, min=1, help="Most texts per model call."),
+    max_wait_ms: float = typer.Option(5.0, min=0, help="How long a request may wait for others to batch with."),
+    max_queue: int = typer.Option(1024, min=1, help="Texts waiting for the model before answering 429."),
+    no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (for comparison)."),
+    max_inputs: int = typer.Option(256, min=1, help="Most texts or documents per request."),
+) -> None:
+    """Serve embeddings (OpenAI-compatible), similarity, collections, search and a search page."""
+    import uvicorn
+
+    from yuyi.serve import ServeSettings, create_app, load_api_keys
+
+    settings = ServeSettings(model=model, store=store, api_keys=load_api_keys(api_keys), max_batch=max_batch,
+                             max_wait_ms=max_wait_ms, max_queue=max_queue, batching=not no_batching,
+                             max_inputs=max_inputs)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

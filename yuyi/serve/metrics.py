@@ -1,0 +1,23 @@
+"""Prometheus metrics, one registry per app (so several apps can live in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("yuyi_requests_total", "HTTP requests", ["endpoint", "method", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("yuyi_request_seconds", "HTTP request latency", ["endpoint", "method"],
+                                 registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.batch_size = Histogram("yuyi_batch_size", "texts per model call", registry=self.registry,
+                                    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
+        self.encode_seconds = Histogram("yuyi_encode_seconds", "model time per batch", registry=self.registry,
+                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.queue_depth = Gauge("yuyi_queue_depth", "texts waiting for or inside the model", registry=self.registry)
+
+    def render(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,128 @@
+"""Request and response bodies. The embeddings endpoint follows OpenAI's API, plus one
+documented extension: `input_type` ("query" or "passage", default passage) selects the
+model's prompt, because e5-style models lose points without the right prefix."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["query", "passage"]
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    input: str | list[str] | list[int] | list[list[int]] = Field(
+        ..., description="Text or list of texts (token-id arrays are not supported).")
+    model: str | None = Field(None, description="The served model's name or hub id; omitted = the served model.")
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1, description="Only the model's own dimension is supported.")
+    user: str | None = None
+    input_type: Kind = Field("passage", description="yuyi extension: 'query' or 'passage' selects the prompt.")
+
+
+class EmbeddingItem(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[EmbeddingItem]
+    model: str
+    usage: Usage
+
+
+class SimilarityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    texts: list[str] | None = Field(None, description="Matrix mode: cosine of every pair.")
+    a: list[str] | None = Field(None, description="Pairwise mode: a[i] vs b[i].")
+    b: list[str] | None = None
+    input_type: Kind = "query"
+
+
+class SimilarityResponse(BaseModel):
+    model: str
+    matrix: list[list[float]] | None = None
+    scores: list[float] | None = None
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(..., min_length=1, max_length=400)
+    text: str = Field(..., min_length=1)
+    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    acl: list[str] = Field(default_factory=list, description="Groups allowed to see it; empty = public.")
+    source: str = ""
+
+
+class UpsertRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    documents: list[DocumentIn] = Field(..., min_length=1)
+
+
+class UpsertResponse(BaseModel):
+    collection: str
+    indexed: int
+    skipped_unchanged: int
+    chunks: int
+    failed: list[dict[str, str]]
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(..., min_length=1, max_length=2000)
+    mode: Literal["dense", "keyword", "hybrid"] = "hybrid"
+    top_k: int = Field(10, ge=1, le=100)
+    filter: str | None = Field(None, max_length=2000)
+    lang: str | None = Field(None, max_length=16)
+    groups: list[str] | None = Field(None, description="Only without API keys; with keys the key's groups apply.")
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    weight: float = Field(0.5, ge=0.0, le=1.0)
+    collapse: bool = True
+
+
+class SearchHit(BaseModel):
+    id: str
+    doc_id: str
+    score: float
+    text: str
+    metadata: dict[str, Any]
+    ranks: dict[str, int | None]
+    lang: str
+    start: int
+    end: int
+    highlights: list[list[int]]
+    source: str
+    matched_chunks: int
+
+
+class SearchResponse(BaseModel):
+    collection: str
+    mode: str
+    results: list[SearchHit]
+
+
+class CollectionOut(BaseModel):
+    name: str
+    model: str
+    dim: int
+    documents: int
+    chunks: int
+    backend: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
