@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yuyi-installed
 DATA_DIR ?= ../shared/data
 
-.PHONY: setup demo test test-slow lint quality
+.PHONY: setup demo test test-slow lint quality perf browser load
 
 setup: $(STAMP)
 
@@ -21,8 +21,13 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/yuyi demo
 
-test: setup
+test: setup browser
 	$(VENV)/bin/pytest -m "not slow" -q
+
+# The browser test drives Debian's Chromium (Playwright's own browser download cannot work here).
+browser:
+	@(command -v chromium && fc-list | grep -qi "noto sans cjk") >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || echo "warning: chromium not installed; browser test skipped"
 
 test-slow: setup
 	YUYI_DATA_DIR=$(DATA_DIR) $(VENV)/bin/pytest -m slow -q
@@ -32,3 +37,12 @@ lint: setup
 
 quality: setup
 	$(PY) scripts/model_quality.py --data-dir $(DATA_DIR)
+	$(PY) scripts/text_quality.py --data-dir $(DATA_DIR)
+	$(PY) scripts/retrieval_quality.py --data-dir $(DATA_DIR)
+	$(PY) scripts/keyword_leg_compare.py --data-dir $(DATA_DIR)
+
+perf: setup
+	$(PY) scripts/index_perf.py --data-dir $(DATA_DIR)
+
+load: setup
+	$(PY) scripts/serve_load.py

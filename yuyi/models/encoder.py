@@ -8,6 +8,7 @@ with `yuyi.text.chunk` instead).
 
 from __future__ import annotations
 
+import threading
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -33,6 +34,10 @@ class Encoder(ABC):
         self.spec = spec
         self.source = source
         self.truncated_total = 0  # texts cut to the window since this encoder was created
+        # Hugging Face fast tokenizers and torch modules must not be entered from two threads at
+        # once ("Already borrowed"); every use of the model or its tokenizer holds this lock.
+        self.lock = threading.RLock()
+        self.last_counts: list[int] = []  # token counts of the texts of the latest encode call
 
     @property
     def name(self) -> str:
@@ -64,12 +69,13 @@ class Encoder(ABC):
         items = _validate(texts, kind, batch_size)
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        self._warn_over_length(items, kind)
         prompt = self.spec.prompt(kind)
         prefixed = [prompt + t for t in items]
         if show_progress is None:
             show_progress = len(items) >= PROGRESS_THRESHOLD
-        vectors = self._encode_with_progress(prefixed, batch_size, show_progress)
+        with self.lock:
+            self.last_counts = self._warn_over_length(items, kind)
+            vectors = self._encode_with_progress(prefixed, batch_size, show_progress)
         vectors = np.asarray(vectors, dtype=np.float32)
         if normalize:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -79,12 +85,15 @@ class Encoder(ABC):
     def count_tokens(self, texts: Sequence[str], kind: str = "passage") -> list[int]:
         """Tokens each text costs the model, prompt and special tokens included."""
         prompt = self.spec.prompt(kind)
-        return self._count([prompt + t for t in texts])
+        with self.lock:
+            return self._count([prompt + t for t in texts])
 
-    def _warn_over_length(self, items: list[str], kind: str) -> None:
+    def _warn_over_length(self, items: list[str], kind: str) -> list[int]:
+        """Token counts of `items` (kept as `last_counts` for callers that report usage)."""
+        counts = self.count_tokens(items, kind)
         if self.max_tokens is None:
-            return
-        over = sum(1 for n in self.count_tokens(items, kind) if n > self.max_tokens)
+            return counts
+        over = sum(1 for n in counts if n > self.max_tokens)
         if over:
             self.truncated_total += over
             warnings.warn(
@@ -93,6 +102,7 @@ class Encoder(ABC):
                 TruncationWarning,
                 stacklevel=3,
             )
+        return counts
 
     def _encode_with_progress(self, texts: list[str], batch_size: int, show: bool) -> np.ndarray:
         if not show:

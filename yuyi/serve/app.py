@@ -53,11 +53,13 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
         state["store"] = store or open_store(settings.store)
         enc = state["encoder"]
 
-        def encode(texts: list[str], kind: str) -> np.ndarray:
+        def encode(texts: list[str], kind: str) -> tuple[np.ndarray, list[int]]:
             t0 = time.perf_counter()
-            out = enc.encode(texts, kind=kind, batch_size=max(32, settings.max_batch))
+            with enc.lock:
+                out = enc.encode(texts, kind=kind, batch_size=max(32, settings.max_batch))
+                counts = list(enc.last_counts)
             metrics.encode_seconds.observe(time.perf_counter() - t0)
-            return out
+            return out, counts
 
         batcher = MicroBatcher(encode, settings.max_batch, settings.max_wait_ms, settings.max_queue,
                                settings.batching, on_batch=lambda n, _: metrics.batch_size.observe(n))
@@ -169,6 +171,9 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
                 raise ApiError(413, "input_too_long", f"input[{i}] has {len(t)} characters; far over the window")
 
     async def embed(texts: list[str], kind: str) -> np.ndarray:
+        return (await embed_counted(texts, kind))[0]
+
+    async def embed_counted(texts: list[str], kind: str) -> tuple[np.ndarray, list[int]]:
         try:
             return await state["batcher"].submit(texts, kind)
         except Overloaded as exc:
@@ -194,14 +199,19 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
                            f"{enc.name} returns {enc.dim} dimensions and does not support shortening to "
                            f"{body.dimensions}; omit `dimensions`")
         check_texts(texts)
-        counts = await run_in_threadpool(enc.count_tokens, texts, body.input_type)
         if enc.max_tokens:
-            for i, n in enumerate(counts):
-                if n > enc.max_tokens:
-                    raise ApiError(413, "input_too_long",
-                                   f"input[{i}] is {n} tokens; {enc.name} reads at most {enc.max_tokens}. Split it "
-                                   "(or index it as a document: ingest chunks long texts)")
-        vectors = await embed(texts, body.input_type)
+            # A token covers at least one character, so only long texts need counting up front
+            # (on the model thread: the tokenizer must not be used from two threads at once).
+            prompt_room = enc.max_tokens - len(enc.spec.prompt(body.input_type)) - 3
+            suspects = [i for i, t in enumerate(texts) if len(t) > prompt_room]
+            if suspects:
+                counts = await state["batcher"].run(enc.count_tokens, [texts[i] for i in suspects], body.input_type)
+                for i, n in zip(suspects, counts, strict=True):
+                    if n > enc.max_tokens:
+                        raise ApiError(413, "input_too_long",
+                                       f"input[{i}] is {n} tokens; {enc.name} reads at most {enc.max_tokens}. "
+                                       "Split it (or index it as a document: ingest chunks long texts)")
+        vectors, counts = await embed_counted(texts, body.input_type)
         data = []
         for i, v in enumerate(vectors):
             emb = base64.b64encode(np.asarray(v, dtype="<f4").tobytes()).decode() \

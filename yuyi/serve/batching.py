@@ -29,7 +29,9 @@ class _Job:
 
 
 class MicroBatcher:
-    def __init__(self, encode: Callable[[list[str], str], np.ndarray], max_batch: int = 64,
+    """`encode(texts, kind)` returns (vectors, token counts); each request gets its slice of both."""
+
+    def __init__(self, encode: Callable[[list[str], str], tuple[np.ndarray, list[int]]], max_batch: int = 64,
                  max_wait_ms: float = 5.0, max_queue: int = 1024, enabled: bool = True,
                  on_batch: Callable[[int, float], None] | None = None) -> None:
         self.encode = encode
@@ -47,12 +49,16 @@ class MicroBatcher:
         self._queue = asyncio.Queue()
         self._task = asyncio.create_task(self._run())
 
+    async def run(self, fn: Callable, *args):
+        """Run something else that needs the model (token counting) on the model thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def submit(self, texts: list[str], kind: str) -> np.ndarray:
+    async def submit(self, texts: list[str], kind: str) -> tuple[np.ndarray, list[int]]:
         if self.pending + len(texts) > self.max_queue:
             raise Overloaded(f"{self.pending} texts are waiting for the model")
         self.pending += len(texts)
@@ -86,7 +92,7 @@ class MicroBatcher:
                 texts = [t for j in group for t in j.texts]
                 t0 = time.perf_counter()
                 try:
-                    vectors = await loop.run_in_executor(self._pool, self.encode, texts, kind)
+                    vectors, counts = await loop.run_in_executor(self._pool, self.encode, texts, kind)
                 except Exception as exc:  # hand the failure to every waiting request
                     for j in group:
                         if not j.future.done():
@@ -97,5 +103,6 @@ class MicroBatcher:
                 start = 0
                 for j in group:
                     if not j.future.done():
-                        j.future.set_result(vectors[start : start + len(j.texts)])
+                        j.future.set_result((vectors[start : start + len(j.texts)],
+                                             counts[start : start + len(j.texts)]))
                     start += len(j.texts)

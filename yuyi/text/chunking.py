@@ -8,6 +8,7 @@ chunks carry character offsets into the original text and together cover all of 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,10 @@ class Chunk:
 class TokenCounter:
     """Counts tokens the way the model will, and finds where to cut a text at N tokens."""
 
-    def __init__(self, tokenizer: Any, prompt: str = "") -> None:
+    def __init__(self, tokenizer: Any, prompt: str = "", lock: Any = None) -> None:
         self.tokenizer = tokenizer
         self.prompt = prompt
+        self.lock = lock or contextlib.nullcontext()  # the encoder's lock when shared with a server
         self.overhead = len(tokenizer(prompt, add_special_tokens=True)["input_ids"]) if prompt else \
             len(tokenizer("", add_special_tokens=True)["input_ids"])
 
@@ -35,7 +37,8 @@ class TokenCounter:
         """Full cost of each text as one model input."""
         if not texts:
             return []
-        enc = self.tokenizer([self.prompt + t for t in texts], add_special_tokens=True, truncation=False)
+        with self.lock:
+            enc = self.tokenizer([self.prompt + t for t in texts], add_special_tokens=True, truncation=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def cut(self, text: str, budget: int) -> int:
@@ -47,7 +50,9 @@ class TokenCounter:
         window = budget * 8
         while True:
             piece = text[:window]
-            enc = self.tokenizer(piece, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+            with self.lock:
+                enc = self.tokenizer(piece, add_special_tokens=False, return_offsets_mapping=True,
+                                     truncation=False)
             offsets = [o for o in enc["offset_mapping"] if o[1] > o[0]]
             if len(offsets) > budget:
                 return max(1, offsets[budget - 1][1])
@@ -62,7 +67,7 @@ def _counter_for(tokenizer: Any, prompt: str) -> TokenCounter:
     if hasattr(tokenizer, "tokenizer") and hasattr(tokenizer, "spec"):  # a yuyi Encoder
         if tokenizer.tokenizer is None:
             raise ValueError(f"{tokenizer.name} has no Hugging Face tokenizer to chunk with")
-        return TokenCounter(tokenizer.tokenizer, prompt or tokenizer.spec.passage_prompt)
+        return TokenCounter(tokenizer.tokenizer, prompt or tokenizer.spec.passage_prompt, tokenizer.lock)
     return TokenCounter(tokenizer, prompt)
 
 
