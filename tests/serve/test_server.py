@@ -139,3 +139,15 @@ def test_overload_answers_429_not_errors(e5, tmp_path, running_server):
 def test_unknown_collection_is_404(server, path):
     r = httpx.post(server.url + path, json={"query": "x"}) if path.endswith("search") else httpx.get(server.url + path)
     assert r.status_code == 404 and r.json()["error"]["code"] == "collection_not_found"
+
+
+def test_langchain_openai_embeddings(server, e5):
+    """LangChain's OpenAIEmbeddings pointed at yuyi. `check_embedding_ctx_length=False` skips
+    tiktoken, which would download OpenAI's BPE files (and count the wrong tokenizer anyway)."""
+    from langchain_openai import OpenAIEmbeddings
+
+    emb = OpenAIEmbeddings(model="multilingual-e5-small", base_url=server.url + "/v1", api_key="unused",
+                           check_embedding_ctx_length=False)
+    docs = emb.embed_documents(["这款手表防水吗？", "龙井茶"])
+    assert np.allclose(docs, e5.encode(["这款手表防水吗？", "龙井茶"], kind="passage"), atol=1e-5)
+    assert len(emb.embed_query("防水")) == 384
