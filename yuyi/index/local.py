@@ -261,38 +261,48 @@ class LocalStore(Store):
             if c.vector.shape != (dim,):
                 raise StoreError(f"chunk {c.chunk_id}: vector has shape {c.vector.shape}, collection dim is {dim}")
         doc_ids = [d.doc_id for d in docs]
+
+        def write() -> list[int]:
+            rowids = []
+            for c in chunks:
+                cur = col.db.execute(
+                    "INSERT INTO chunks (chunk_id, doc_id, text, norm_text, lang, source, start, \"end\", "
+                    "metadata, acl, tokens, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (c.chunk_id, c.doc_id, c.text, c.norm_text, c.lang, c.source, c.start, c.end,
+                     json.dumps(c.metadata, ensure_ascii=False), json.dumps(sorted(c.acl), ensure_ascii=False),
+                     " ".join(t.replace(" ", "_") for t in c.tokens),
+                     np.asarray(c.vector, dtype=np.float32).tobytes()))
+                rowids.append(cur.lastrowid)
+            now = time.time()
+            col.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
+                               [(d.doc_id, d.content_hash, d.n_chunks, now) for d in docs])
+            return rowids
+
+        self._replace(col, doc_ids, write, [c.vector for c in chunks])
+
+    def _replace(self, col: _Collection, doc_ids: list[str], write, vectors: list[np.ndarray]) -> int:
+        """One transaction: drop the chunks of `doc_ids`, run `write` (returns new row ids), bump the
+        generation, commit; then keep a loaded ANN index in step. Returns chunks removed."""
         with col.lock:
             dense = col.dense_index() if col.dense is not None else None
             col.db.execute("BEGIN IMMEDIATE")
             try:
                 old = self._rowids_of(col, doc_ids)
                 col.db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in doc_ids])
-                new_rows = []
-                for c in chunks:
-                    cur = col.db.execute(
-                        "INSERT INTO chunks (chunk_id, doc_id, text, norm_text, lang, source, start, \"end\", "
-                        "metadata, acl, tokens, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (c.chunk_id, c.doc_id, c.text, c.norm_text, c.lang, c.source, c.start, c.end,
-                         json.dumps(c.metadata, ensure_ascii=False), json.dumps(sorted(c.acl), ensure_ascii=False),
-                         " ".join(t.replace(" ", "_") for t in c.tokens),
-                         np.asarray(c.vector, dtype=np.float32).tobytes()))
-                    new_rows.append(cur.lastrowid)
-                now = time.time()
-                col.db.executemany(
-                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
-                    [(d.doc_id, d.content_hash, d.n_chunks, now) for d in docs])
+                new_rows = write()
                 gen = col.generation() + 1
                 col.db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (json.dumps(gen),))
                 col.db.execute("COMMIT")
             except BaseException:
                 col.db.execute("ROLLBACK")
                 raise
-            if dense is not None and col.dense_gen == gen - 1:  # keep the live ANN index in step
+            if dense is not None and col.dense_gen == gen - 1:
                 if len(old):
                     dense.remove(old)
-                if chunks:
-                    dense.add(np.array(new_rows, dtype=np.int64), np.stack([c.vector for c in chunks]))
+                if new_rows:
+                    dense.add(np.array(new_rows, dtype=np.int64), np.stack(vectors))
                 col.dense_gen = gen
+            return len(old)
 
     @staticmethod
     def _rowids_of(col: _Collection, doc_ids: list[str]) -> np.ndarray:
@@ -326,23 +336,12 @@ class LocalStore(Store):
             doc_ids = list(dict.fromkeys(doc_ids or []))
             if not doc_ids:
                 return 0
-            dense = col.dense_index() if col.dense is not None else None
-            col.db.execute("BEGIN IMMEDIATE")
-            try:
-                old = self._rowids_of(col, doc_ids)
-                col.db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+            def write() -> list[int]:
                 col.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
-                gen = col.generation() + 1
-                col.db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (json.dumps(gen),))
-                col.db.execute("COMMIT")
-            except BaseException:
-                col.db.execute("ROLLBACK")
-                raise
-            if dense is not None and col.dense_gen == gen - 1:
-                if len(old):
-                    dense.remove(old)
-                col.dense_gen = gen
-            return len(old)
+                return []
+
+            return self._replace(col, doc_ids, write, [])
 
     # ---- reads --------------------------------------------------------------------------------
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
