@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import demo, embed, index, models, serve, text
+from yuyi.cli import demo, embed, evaluate, index, models, serve, text
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -22,6 +22,7 @@ app.add_typer(index.collections_app, name="collections")
 app.command("index")(index.index)
 app.command("search")(index.search)
 app.command("serve")(serve.serve)
+app.command("eval")(evaluate.evaluate)
 app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)
