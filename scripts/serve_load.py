@@ -90,13 +90,35 @@ async def load(url: str, clients: int, seconds: float) -> dict:
             "p99": np.percentile(lat, 99), "codes": dict(sorted(codes.items())), "first_error": errors[:1]}
 
 
+def model_ceiling(console: Console) -> None:
+    """What batching can gain at most here: the model alone at batch 1 vs batch 32, in-process."""
+    from yuyi.models import load_encoder
+
+    enc = load_encoder()
+    texts = [f"{TEXTS[i % len(TEXTS)]} #{i}" for i in range(64)]
+    rates = {}
+    for bs in (1, 8, 32):
+        enc.encode(texts[:bs], kind="query")
+        t0, n = time.perf_counter(), 0
+        while time.perf_counter() - t0 < 3:
+            enc.encode(texts[:bs], kind="query")
+            n += bs
+        rates[bs] = n / (time.perf_counter() - t0)
+    console.print("model alone (in-process): " + ", ".join(f"batch {b}: {r:.0f} texts/s" for b, r in rates.items())
+                  + f" → ceiling {rates[32] / rates[1]:.1f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model-only", action="store_true", help="Only measure the model's own batching gain.")
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--overload-clients", type=int, default=64)
     args = ap.parse_args()
     console = Console(width=140)
+    if args.model_only:
+        model_ceiling(console)
+        return
     table = Table(title=f"/v1/embeddings on loopback, one short query per request, {args.seconds:.0f} s per phase")
     for col in ("phase", "clients", "OK req/s", "p50 ms", "p95 ms", "p99 ms", "status codes"):
         table.add_column(col, justify="right")
@@ -120,6 +142,7 @@ def main() -> None:
             console.print(f"{name}: first 5xx body: {r['first_error'][0]}")
     ratio = results["batching on"]["ok_per_s"] / max(results["batching off"]["ok_per_s"], 1e-9)
     console.print(f"throughput ratio batching on/off at {args.clients} clients: {ratio:.1f}x")
+    model_ceiling(console)
 
 
 if __name__ == "__main__":
