@@ -11,6 +11,7 @@ from yuyi.models.encoder import Encoder
 from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
 from yuyi.text import detect, keyword_tokens
+from yuyi.text.keywords import drop_stopwords
 
 MODES = ("dense", "keyword", "hybrid")
 FUSIONS = ("rrf", "weighted")
@@ -49,10 +50,9 @@ def validate(mode: str, top_k: int, fusion: str, weight: float) -> None:
         raise InputError(f"weight (dense share in weighted fusion) must be in [0, 1], not {weight!r}")
 
 
-def highlight_terms(query: str) -> list[str]:
+def highlight_terms(tokens: list[str], lang: str) -> list[str]:
     """Keywords worth marking: stop words and lone CJK characters would light up every line."""
-    tokens = keyword_tokens(query, lang=detect(query).lang, stopwords=True)
-    return [t for t in tokens if len(t) > 1 or t.isascii() and t.isalnum()]
+    return [t for t in drop_stopwords(tokens, lang) if len(t) > 1 or t.isascii() and t.isalnum()]
 
 
 class Searcher:
@@ -98,7 +98,8 @@ class Searcher:
         validate(mode, top_k, fusion, weight)
         depth = max(top_k * 5, 50) if (collapse or mode == "hybrid") else top_k
         legs: dict[str, list[Hit]] = {}
-        tokens = keyword_tokens(query, lang=detect(query).lang)
+        query_lang = detect(query).lang
+        tokens = keyword_tokens(query, lang=query_lang)
         if mode in ("dense", "hybrid"):
             legs["dense"] = self.store.dense_search(self.collection, vector, depth, filter, groups, lang)
         if mode in ("keyword", "hybrid"):
@@ -109,7 +110,7 @@ class Searcher:
         else:
             scores = {h.chunk_id: h.score for h in legs[mode]}
         ranks = {leg: {h.chunk_id: h.rank for h in hits} for leg, hits in legs.items()}
-        marks = highlight_terms(query)
+        marks = highlight_terms(tokens, query_lang)
         ordered = sorted(scores, key=lambda c: -scores[c])
         picked, per_doc = self._collapse(ordered, collapse, top_k)
         rows = self.store.get_chunks(self.collection, picked)

@@ -56,10 +56,16 @@ def keyword_tokens(text: str, lang: str | None = None, stopwords: bool = False, 
     else:
         tokens = _bigrams(norm)
     tokens = [t for t in tokens if _HAS_WORD_CHAR.search(t)]
-    if stopwords and analyzer in STOPWORDS:
-        stop = STOPWORDS[analyzer] | STOPWORDS["en"]
-        tokens = [t for t in tokens if t not in stop]
-    return tokens
+    return drop_stopwords(tokens, analyzer) if stopwords else tokens
+
+
+def drop_stopwords(tokens: list[str], lang: str) -> list[str]:
+    """Tokens without the stop words of `lang`'s analyzer (and English ones, which mix in)."""
+    analyzer = _analyzer_for(lang)
+    if analyzer not in STOPWORDS:
+        return tokens
+    stop = STOPWORDS[analyzer] | STOPWORDS["en"]
+    return [t for t in tokens if t not in stop]
 
 
 def _analyzer_for(lang: str) -> str:
