@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from yuyi.cli.common import console, err_console
@@ -50,15 +51,22 @@ def evaluate(
     encoders = [load_encoder(n.strip()) for n in names]
     t0 = time.perf_counter()
 
-    def show(r) -> None:
-        if r.skipped:
-            err_console.print(f"[yellow]skipped[/yellow] {r.task}: {escape(r.skipped)}")
-        else:
-            err_console.print(f"{r.model} · {r.task}: {r.kind} {MAIN_METRIC[r.kind]} = {r.main:.4f} "
-                              f"(n={r.size}, {r.seconds:.1f} s)")
+    total = len(encoders) * len(task_ids)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console) as progress:
+        bar = progress.add_task("evaluating", total=total)
 
-    results = run(encoders, task_ids, data_dir, limit, None if no_cache else cache_dir() / "eval", show)
+        def show(r) -> None:
+            if r.skipped:
+                progress.console.print(f"[yellow]skipped[/yellow] {r.task}: {escape(r.skipped)}")
+            else:
+                progress.console.print(f"{r.model} · {r.task}: {r.kind} {MAIN_METRIC[r.kind]} = {r.main:.4f} "
+                                       f"(n={r.size}, {r.seconds:.1f} s)", highlight=False)
+            progress.update(bar, advance=1, description=f"done {r.model} · {r.task}")
+
+        results = run(encoders, task_ids, data_dir, limit, None if no_cache else cache_dir() / "eval", show)
     wall = time.perf_counter() - t0
     paths = write_reports(results, Path(out), wall)
-    console.print(Path(paths["markdown"]).read_text(encoding="utf-8"))
+    console.print(Path(paths["markdown"]).read_text(encoding="utf-8"), markup=False, highlight=False,
+                  soft_wrap=True)
     console.print(f"wrote {paths['json']}, {paths['markdown']}, {paths['chart']} · total {wall:.0f} s")

@@ -19,6 +19,7 @@ import numpy as np
 from yuyi.evaluate import metrics as m
 from yuyi.evaluate.bitext import load_tatoeba, top1_accuracy
 from yuyi.evaluate.datasets import TASKS, DatasetMissing, load_task
+from yuyi.evaluate.published import beside
 from yuyi.evaluate.qa import load_qa_retrieval
 from yuyi.evaluate.retrieval import single_positive_metrics
 from yuyi.models.encoder import Encoder
@@ -154,8 +155,9 @@ def write_reports(results: list[TaskResult], out_dir: Path, wall_seconds: float)
     models = list(dict.fromkeys(r.model for r in results))
     tasks = list(dict.fromkeys(r.task for r in results))
     by = {(r.model, r.task): r for r in results}
+    published = beside(results)
     payload = {"results": [{k: v for k, v in asdict(r).items() if k != "skipped" or v} for r in results],
-               "wall_seconds": round(wall_seconds, 1)}
+               "published": published, "wall_seconds": round(wall_seconds, 1)}
     (out_dir / "results.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     sep = " | ".join("---" for _ in models)
     lines = ["| task | metric | " + " | ".join(models) + " |", f"| --- | --- | {sep} |"]
@@ -171,6 +173,13 @@ def write_reports(results: list[TaskResult], out_dir: Path, wall_seconds: float)
     for lang in ("zh", "ja", "ko"):
         lines.append(f"| {lang} | " + " | ".join(f"{avgs.get(model, {}).get(lang, float('nan')):.4f}"
                                                   for model in models) + " |")
+    if published:
+        lines += ["", "Published MTEB / C-MTEB scores for the same model and dataset (gap in points; C-MTEB scores "
+                  "the pair sets by Spearman, MTEB's Tatoeba is non-English → English):", "",
+                  "| model | task | metric | ours | published | gap | split | note |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {p['model']} | {p['task']} | {p['metric']} | {p['ours']:.4f} | {p['published']:.4f} | "
+                  f"{p['gap_points']:+.1f} | {p['split']} | {p['note']} |" for p in published]
     lines.append(f"\nwall time: {wall_seconds:.0f} s")
     (out_dir / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chart = out_dir / "language_averages.png"
