@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yuyi-installed
 DATA_DIR ?= ../shared/data
 
-.PHONY: setup demo test test-slow lint quality perf browser load
+.PHONY: setup demo test test-slow lint quality perf browser load eval bench-demo bench-qa
 
 setup: $(STAMP)
 
@@ -46,3 +46,22 @@ perf: setup
 
 load: setup
 	$(PY) scripts/serve_load.py
+
+# The CJK benchmark suite over every dataset, three models (≈ 45 min cold on 2 cores; cached reruns are fast).
+eval: setup
+	$(VENV)/bin/yuyi eval --model multilingual-e5-small,use-multilingual,all-MiniLM-L6-v2 --data-dir $(DATA_DIR) \
+		--out artifacts/eval-full
+
+# A short bake-off on the bundled sample corpus (silver queries), about a minute and a half.
+bench-demo: setup
+	$(VENV)/bin/yuyi bench --corpus yuyi/data/cmrc2018_sample.jsonl --models multilingual-e5-small,all-MiniLM-L6-v2 \
+		--out artifacts/bench/demo
+
+# The bake-off on real QA sets: CMRC2018 (zh) and KorQuAD (ko) contexts with their questions as gold qrels.
+bench-qa: setup
+	for set in cmrc2018 korquad; do \
+		$(PY) scripts/qa_bench_files.py $$set artifacts/bench/$$set-files --data-dir $(DATA_DIR) && \
+		$(VENV)/bin/yuyi bench --corpus artifacts/bench/$$set-files/corpus.jsonl \
+			--queries artifacts/bench/$$set-files/queries.jsonl --qrels artifacts/bench/$$set-files/qrels.tsv \
+			--out artifacts/bench/$$set || exit 1; \
+	done

@@ -115,3 +115,64 @@ def test_index_and_search_from_the_command_line(tmp_path):
     assert r.returncode == 0
     r = run("search", "demo", "x", *store)
     assert r.returncode == 2 and "does not exist" in r.stderr.decode()
+
+
+def _sample_corpus(tmp_path, n=30):
+    sample = Path(__file__).resolve().parents[2] / "yuyi" / "data" / "cmrc2018_sample.jsonl"
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(sample.read_text(encoding="utf-8").splitlines(keepends=True)[:n]), encoding="utf-8")
+    return corpus
+
+
+def test_bench_on_a_small_corpus_writes_reports_and_recommends(tmp_path):
+    corpus = _sample_corpus(tmp_path)
+    out = tmp_path / "bench"
+    r = run("bench", "--corpus", str(corpus), "--models", "multilingual-e5-small,all-MiniLM-L6-v2,m3e-base",
+            "--latency-queries", "5", "--out", str(out), "--budget-mb", "3000")
+    assert r.returncode == 0, r.stderr.decode()
+    payload = json.loads((out / "bench.json").read_text())
+    by_model = {x["model"]: x for x in payload["results"]}
+    assert "error" in by_model["m3e-base"]  # not available offline: reported, not fatal
+    e5, minilm = by_model["multilingual-e5-small"], by_model["all-MiniLM-L6-v2"]
+    for res in (e5, minilm):
+        assert [m["mode"] for m in res["modes"]] == ["dense", "keyword", "hybrid"]
+        assert res["peak_rss_mb"] > 100 and res["index_mb"]["total"] > 0 and res["encode_docs_per_s"] > 0
+        assert all(m["latency_queries"] == 5 and m["p95_ms"] >= m["p50_ms"] > 0 for m in res["modes"])
+    dense = {name: next(m for m in res["modes"] if m["mode"] == "dense")["ndcg@10"] for name, res in by_model.items()
+             if "modes" in res}
+    assert dense["multilingual-e5-small"] > dense["all-MiniLM-L6-v2"] + 0.3  # the English-only model on Chinese
+    assert payload["context"]["queries"]["qrels_source"] == "silver"
+    assert payload["recommendation"]["model"] == "multilingual-e5-small"
+    assert "all-MiniLM-L6-v2 (does not cover zh)" in payload["recommendation"]["excluded"]
+    md = (out / "bench.md").read_text()
+    assert "## Recommendation" in md and "break-even" in md and "silver" in md
+    assert (out / "bench.png").stat().st_size > 5000
+    assert not (out / "work").exists()  # scratch indexes removed
+
+
+def test_bench_with_queries_and_inline_judgments(tmp_path):
+    corpus = _sample_corpus(tmp_path, 20)
+    docs = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    queries = tmp_path / "q.jsonl"
+    queries.write_text("\n".join(json.dumps({"id": f"q{i}", "query": d["title"], "doc_id": d["id"]}, ensure_ascii=False)
+                                 for i, d in enumerate(docs)), encoding="utf-8")
+    r = run("bench", "--corpus", str(corpus), "--queries", str(queries), "--models", "multilingual-e5-small",
+            "--modes", "keyword", "--latency-queries", "3", "--out", str(tmp_path / "o"), "--same-process")
+    assert r.returncode == 0, r.stderr.decode()
+    payload = json.loads((tmp_path / "o" / "bench.json").read_text())
+    assert payload["context"]["queries"]["qrels_source"] == "given"
+    assert payload["results"][0]["modes"][0]["recall@10"] > 0.5
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--models", "multilingual-e5-smal"], "Did you mean"),
+    (["--modes", "dense,fuzzy"], "--modes must be"),
+    (["--budget-ms", "0"], "--budget-ms must be positive"),
+    (["--peak-factor", "0.5"], "--peak-factor must be at least 1"),
+    (["--qrels", "x.tsv"], "--qrels needs --queries"),
+    (["--silver-from", "summary"], "first-sentence or title"),
+])
+def test_bench_refuses_bad_input_clearly(tmp_path, args, message):
+    corpus = _sample_corpus(tmp_path, 3)
+    r = run("bench", "--corpus", str(corpus), "--out", str(tmp_path / "o"), *args)
+    assert r.returncode == 2 and message in r.stderr.decode(), r.stderr.decode()

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import demo, embed, evaluate, index, models, serve, text
+from yuyi.cli import bench, demo, embed, evaluate, index, models, serve, text
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -23,6 +23,7 @@ app.command("index")(index.index)
 app.command("search")(index.search)
 app.command("serve")(serve.serve)
 app.command("eval")(evaluate.evaluate)
+app.command("bench")(bench.bench)
 app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)
