@@ -43,6 +43,8 @@ def test_budgets_decide_and_near_ties_go_to_the_faster_pair():
     ctx = _ctx({"zh-Hans": 1.0})
     rec = recommend(results, ctx, cost_table(results, ctx)[0])
     assert (rec["model"], rec["mode"], rec["within_budget"]) == ("small", "dense", True)  # 0.003 apart: faster wins
+    assert "big dense (nDCG@10 0.9700, p95 120.0 ms, 2500 MB) scores +0.0400 more but is outside the budget" \
+        in rec["paragraph"]
     ctx = _ctx({"zh-Hans": 1.0}, budget_ms=500, budget_mb=4000)
     assert recommend(results, ctx, cost_table(results, ctx)[0])["model"] == "big"
     ctx = _ctx({"zh-Hans": 1.0}, budget_ms=1, budget_mb=100)
@@ -78,3 +80,12 @@ def test_unmeasured_models_are_listed_not_fatal():
     assert rec["model"] == "e5" and "m3e-base (not measured: model 'm3e-base' is not available here)" in rec["excluded"]
     text = render_markdown(results, ctx, costs, tokens, basis, rec)
     assert "| m3e-base | — | not measured" in text and "## Recommendation" in text
+
+
+def test_keyword_pick_names_no_model_but_the_best_semantic_pair():
+    results = [_result("e5", MULTI, 900, [("dense", 0.85, 30), ("keyword", 0.93, 2), ("hybrid", 0.91, 33)])]
+    ctx = _ctx({"ko": 1.0})
+    rec = recommend(results, ctx, cost_table(results, ctx)[0])
+    assert (rec["model"], rec["mode"]) == (None, "keyword")
+    assert "e5 hybrid (nDCG@10 0.9100" in rec["paragraph"] and "needs no embedding model" in rec["paragraph"]
+    assert "trails keyword search by 0.0800" in rec["paragraph"]

@@ -30,7 +30,7 @@ def evaluate(
     classification, clustering); writes JSON, Markdown and a PNG chart."""
     from yuyi.config import cache_dir
     from yuyi.evaluate.datasets import TASKS
-    from yuyi.evaluate.runner import MAIN_METRIC, run, select_tasks, write_reports
+    from yuyi.evaluate.runner import MAIN_METRIC, EmbeddingCache, run, select_tasks, write_reports
     from yuyi.models import load_encoder
 
     if list_tasks:
@@ -64,9 +64,11 @@ def evaluate(
                                        f"(n={r.size}, {r.seconds:.1f} s)", highlight=False)
             progress.update(bar, advance=1, description=f"done {r.model} · {r.task}")
 
-        results = run(encoders, task_ids, data_dir, limit, None if no_cache else cache_dir() / "eval", show)
+        cache = EmbeddingCache(None if no_cache else cache_dir() / "eval")
+        results = run(encoders, task_ids, data_dir, limit, on_result=show, cache=cache)
     wall = time.perf_counter() - t0
-    paths = write_reports(results, Path(out), wall)
+    paths = write_reports(results, Path(out), wall, f"{cache.misses} embedding sets encoded, {cache.hits} read "
+                                                      "from the cache")
     console.print(Path(paths["markdown"]).read_text(encoding="utf-8"), markup=False, highlight=False,
                   soft_wrap=True)
     console.print(f"wrote {paths['json']}, {paths['markdown']}, {paths['chart']} · total {wall:.0f} s")

@@ -30,8 +30,8 @@ _E5_JA = f"{_E5}/c007d7ef6fd86656326059b28395a7a03a7c5846"  # mteb 2.2.0
 _MINILM = "sentence-transformers__all-MiniLM-L6-v2/8b3219a92973c328a8e22fadcfa821b5dc75636a"
 _DIRECTION_NOTE = ("MTEB ran e5 with `query: ` on both sides; we embed the English side as a passage. With "
                    "`query: ` on both sides we measure")
-_CLUE_NOTE = ("not the same data or protocol: C-MTEB uses CLUE's full validation set and trains on samples of "
-              "the full training set; ours is the FewCLUE set, split 50/50 — shown for context only")
+_CLUE_NOTE = ("not the same data or protocol: C-MTEB tests on CLUE's full validation set with a classifier "
+              "trained on samples of CLUE's training set; ours is the FewCLUE file, split 50/50 — context only")
 
 PUBLISHED = [
     Published("multilingual-e5-small", "stsb-zh", "spearman", 0.7773, "test", f"STSB · {_E5_REV}"),

@@ -49,14 +49,18 @@ class EmbeddingCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self.hits = self.misses = 0
 
     def encode(self, encoder: Encoder, texts: list[str], kind: str) -> np.ndarray:
         if self.folder is None:
+            self.misses += 1
             return encoder.encode(texts, kind=kind, batch_size=64)
         digest = hashlib.sha256(json.dumps([kind, texts], ensure_ascii=False).encode()).hexdigest()[:24]
         path = self.folder / encoder.name / f"{digest}.npy"
         if path.exists():
+            self.hits += 1
             return np.load(path)
+        self.misses += 1
         vectors = encoder.encode(texts, kind=kind, batch_size=64)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npy")
@@ -128,8 +132,10 @@ def select_tasks(tasks: list[str] | None, lang: str | None) -> list[str]:
 
 
 def run(encoders: list[Encoder], task_ids: list[str], root: str | Path | None = None, limit: int | None = None,
-        cache_dir: Path | None = None, on_result: Callable[[TaskResult], None] | None = None) -> list[TaskResult]:
-    cache = EmbeddingCache(cache_dir)
+        cache_dir: Path | None = None, on_result: Callable[[TaskResult], None] | None = None,
+        cache: EmbeddingCache | None = None) -> list[TaskResult]:
+    """Every model on every task; pass `cache` to read its hit/miss counts afterwards."""
+    cache = cache or EmbeddingCache(cache_dir)
     results = []
     for encoder in encoders:
         for task_id in task_ids:
@@ -149,7 +155,7 @@ def language_averages(results: list[TaskResult]) -> dict[str, dict[str, float]]:
     return {model: {lang: float(np.mean(v)) for lang, v in langs.items()} for model, langs in out.items()}
 
 
-def write_reports(results: list[TaskResult], out_dir: Path, wall_seconds: float) -> dict[str, Path]:
+def write_reports(results: list[TaskResult], out_dir: Path, wall_seconds: float, note: str = "") -> dict[str, Path]:
     """results.json, results.md (tasks × models, per-language averages) and a PNG chart."""
     out_dir.mkdir(parents=True, exist_ok=True)
     models = list(dict.fromkeys(r.model for r in results))
@@ -157,7 +163,7 @@ def write_reports(results: list[TaskResult], out_dir: Path, wall_seconds: float)
     by = {(r.model, r.task): r for r in results}
     published = beside(results)
     payload = {"results": [{k: v for k, v in asdict(r).items() if k != "skipped" or v} for r in results],
-               "published": published, "wall_seconds": round(wall_seconds, 1)}
+               "published": published, "wall_seconds": round(wall_seconds, 1), "note": note}
     (out_dir / "results.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2))
     sep = " | ".join("---" for _ in models)
     lines = ["| task | metric | " + " | ".join(models) + " |", f"| --- | --- | {sep} |"]
@@ -180,7 +186,7 @@ def write_reports(results: list[TaskResult], out_dir: Path, wall_seconds: float)
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         lines += [f"| {p['model']} | {p['task']} | {p['metric']} | {p['ours']:.4f} | {p['published']:.4f} | "
                   f"{p['gap_points']:+.1f} | {p['split']} | {p['note']} |" for p in published]
-    lines.append(f"\nwall time: {wall_seconds:.0f} s")
+    lines.append(f"\nwall time: {wall_seconds:.0f} s" + (f" ({note})" if note else ""))
     (out_dir / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chart = out_dir / "language_averages.png"
     _chart(avgs, models, chart)
