@@ -74,6 +74,7 @@ def index_phase(job: dict) -> dict:
     t0 = time.perf_counter()
     try:
         encoder = load_encoder(job["model"])
+        encoder.encode(["warm-up"], kind="query")  # some backends load their weights on first use
     except YuyiError as exc:
         out["error"] = str(exc)
         return out

@@ -251,7 +251,7 @@ def render_markdown(results, ctx: BenchContext, costs, tokens, basis, rec) -> st
               "per document), after 3 warm-up queries. Keyword rows use no model; they differ between models only "
               "through chunking (each model's token window).", "",
               "## Resources", "",
-              "| model | dim | load s | encode docs/s | query encode q/s (batched) | serving peak RSS MB "
+              "| model | dim | load + first query s | encode docs/s | query encode q/s (batched) | serving peak RSS MB "
               "| indexing peak RSS MB | index MB (total: sqlite + dense + keyword) | chunks |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
