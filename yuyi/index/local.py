@@ -52,6 +52,25 @@ OVERFETCH = 20  # ANN candidates per wanted hit before falling back to exact sea
 # HNSW settings: usearch's defaults (16 links, expansion 64) gave recall@10 0.96 on real e5
 # vectors; these reach ~0.99 while queries stay around a millisecond.
 HNSW = dict(connectivity=32, expansion_add=128, expansion_search=128)
+# Up to this many chunks dense search is exact (one matrix product, ~1 ms at 20k × 384): on a
+# 1k-chunk CMRC index HNSW builds varied from 0.9679 to 0.9722 nDCG@10 against 0.9731 exact.
+EXACT_MAX = 20_000
+
+
+def _exact_top(small: tuple[np.ndarray, np.ndarray], q: np.ndarray, allowed: np.ndarray | None, k: int
+               ) -> tuple[list[int], list[float]]:
+    """Top-k by cosine over the whole (small) collection, restricted to `allowed` row ids."""
+    keys, mat = small
+    sims = mat @ (q / max(float(np.linalg.norm(q)), 1e-12))
+    if allowed is not None:
+        sims = np.where(np.isin(keys, allowed), sims, -np.inf)
+    k = min(k, len(keys))
+    if k == 0:
+        return [], []
+    top = np.argpartition(-sims, k - 1)[:k]
+    top = top[np.argsort(-sims[top], kind="stable")]
+    top = top[np.isfinite(sims[top])]
+    return [int(keys[i]) for i in top], [1.0 - float(sims[i]) for i in top]
 
 
 def acl_sql(groups: list[str] | None) -> tuple[str, list]:
@@ -76,6 +95,8 @@ class _Collection:
         self.lock = threading.RLock()
         self.dense = None
         self.dense_gen = -1
+        self.exact: tuple[np.ndarray, np.ndarray] | None = None
+        self.exact_gen = -1
         self.bm25 = None
         self.bm25_rowids = np.zeros(0, dtype=np.int64)
         self.bm25_gen = -1
@@ -116,6 +137,19 @@ class _Collection:
                 index.add(keys, vectors)
         self.dense, self.dense_gen = index, gen
         return index
+
+    def exact_matrix(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(row ids, unit-length vectors) of a collection small enough for exact search, else None."""
+        gen = self.generation()
+        if self.exact_gen != gen:
+            count = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            self.exact = None
+            if count <= EXACT_MAX:
+                keys, vectors = self._all_vectors(self.meta()["dim"])
+                norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+                self.exact = (keys, vectors / norms)
+            self.exact_gen = gen
+        return self.exact
 
     def _all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.db.execute("SELECT rowid, vector FROM chunks").fetchall()
@@ -368,8 +402,14 @@ class LocalStore(Store):
                      groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
         col = self._col(name)
         with col.lock:
-            index = col.dense_index()
             allowed = col.allowed_rowids(filter, groups, lang)
+            small = col.exact_matrix()
+            if small is not None:
+                keys, dist = _exact_top(small, np.asarray(vector, dtype=np.float32), allowed, k)
+                names = self._chunk_ids(col, keys)
+                return [Hit(names[key], 1.0 - d, r + 1) for r, (key, d) in enumerate(zip(keys, dist, strict=True))
+                        if key in names]
+            index = col.dense_index()
             n = len(index)
             if n == 0 or (allowed is not None and len(allowed) == 0):
                 return []
