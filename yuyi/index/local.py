@@ -57,11 +57,27 @@ HNSW = dict(connectivity=32, expansion_add=128, expansion_search=128)
 EXACT_MAX = 20_000
 
 
+_blas = None
+
+
+def _one_blas_thread():
+    """A context in which numpy's BLAS runs on one thread. A multi-threaded BLAS call leaves its
+    workers spinning, and on a small machine they then starve torch's threads: next to this
+    matrix product, single-query encoding went from 8 to 90 ms at p95 on 2 cores."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
+
 def _exact_top(small: tuple[np.ndarray, np.ndarray], q: np.ndarray, allowed: np.ndarray | None, k: int
                ) -> tuple[list[int], list[float]]:
     """Top-k by cosine over the whole (small) collection, restricted to `allowed` row ids."""
     keys, mat = small
-    sims = mat @ (q / max(float(np.linalg.norm(q)), 1e-12))
+    with _one_blas_thread():
+        sims = mat @ (q / max(float(np.linalg.norm(q)), 1e-12))
     if allowed is not None:
         sims = np.where(np.isin(keys, allowed), sims, -np.inf)
     k = min(k, len(keys))
@@ -437,7 +453,8 @@ class LocalStore(Store):
                 keys.append(rowid)
                 vecs.append(blob)
         mat = np.frombuffer(b"".join(vecs), dtype=np.float32).reshape(len(keys), dim)
-        sims = mat @ q / (np.linalg.norm(mat, axis=1) * max(np.linalg.norm(q), 1e-12) + 1e-12)
+        with _one_blas_thread():
+            sims = mat @ q / (np.linalg.norm(mat, axis=1) * max(np.linalg.norm(q), 1e-12) + 1e-12)
         top = np.argsort(-sims)[:k]
         return [keys[i] for i in top], [1.0 - float(sims[i]) for i in top]
 
