@@ -138,6 +138,8 @@ def test_bench_on_a_small_corpus_writes_reports_and_recommends(tmp_path):
         assert [m["mode"] for m in res["modes"]] == ["dense", "keyword", "hybrid"]
         assert res["peak_rss_mb"] > 100 and res["index_mb"]["total"] > 0 and res["encode_docs_per_s"] > 0
         assert all(m["latency_queries"] == 5 and m["p95_ms"] >= m["p50_ms"] > 0 for m in res["modes"])
+    keyword, dense_row = (next(m for m in e5["modes"] if m["mode"] == mode) for mode in ("keyword", "dense"))
+    assert keyword["peak_rss_mb"] == e5["keyword_peak_rss_mb"] < dense_row["peak_rss_mb"] - 200  # no model loaded
     dense = {name: next(m for m in res["modes"] if m["mode"] == "dense")["ndcg@10"] for name, res in by_model.items()
              if "modes" in res}
     assert dense["multilingual-e5-small"] > dense["all-MiniLM-L6-v2"] + 0.3  # the English-only model on Chinese

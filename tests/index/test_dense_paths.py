@@ -52,3 +52,14 @@ def test_upserts_are_seen_by_both_paths(store, e5):
     assert store.dense_search("docs", v, 1)[0].chunk_id.startswith("pu-er")
     store.delete_documents("docs", ["pu-er"])
     assert not store.dense_search("docs", v, 1)[0].chunk_id.startswith("pu-er")
+
+
+def test_keyword_only_searcher_loads_no_model(store):
+    from yuyi.errors import InputError
+    from yuyi.search import Searcher
+
+    s = Searcher(store, "docs", keyword_only=True)
+    assert s.encoder is None
+    assert s.search("龙井茶", mode="keyword", top_k=1)[0].doc_id == "tea"
+    with pytest.raises(InputError, match="keyword-only"):
+        s.search("龙井茶", mode="hybrid")

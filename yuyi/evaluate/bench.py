@@ -109,23 +109,26 @@ def index_phase(job: dict) -> dict:
 
 def serve_phase(job: dict) -> dict:
     """What a serving process does: load the model, open the index, answer queries. Runs in its
-    own process so its peak RSS is the serving footprint, not the indexing one."""
+    own process so its peak RSS is the serving footprint, not the indexing one. With
+    `keyword_only` no model is loaded at all, as a keyword-only deployment would run."""
     from yuyi.index.local import LocalStore
     from yuyi.models import load_encoder
     from yuyi.search import Searcher
 
-    encoder = load_encoder(job["model"])
-    store = LocalStore(Path(job["workdir"]) / encoder.name)
-    searcher = Searcher(store, "bench", encoder)
+    store = LocalStore(Path(job["workdir"]) / job["model"])
+    encoder = None if job.get("keyword_only") else load_encoder(job["model"])
+    searcher = Searcher(store, "bench", encoder, keyword_only=encoder is None)
     out: dict = {}
     judged = [BenchQuery(*q) for q in job["queries"] if q[0] in job["qrels"]]
     texts = [q.text for q in judged]
-    encoder.encode(texts[: job["query_batch"]] or ["warm-up"], kind="query")  # first call pays one-off costs
-    t0 = time.perf_counter()
-    vectors = encoder.encode(texts, kind="query", batch_size=job["query_batch"]) if texts else []
-    out["query_encode_per_s"] = round(len(texts) / max(time.perf_counter() - t0, 1e-9), 1)
-    if encoder.tokenizer is not None and texts:
-        out["tokens_per_query"] = round(float(np.mean(encoder.count_tokens(texts, "query"))), 2)
+    vectors: list = [None] * len(texts)
+    if encoder is not None:
+        encoder.encode(texts[: job["query_batch"]] or ["warm-up"], kind="query")  # first call pays one-off costs
+        t0 = time.perf_counter()
+        vectors = list(encoder.encode(texts, kind="query", batch_size=job["query_batch"])) if texts else []
+        out["query_encode_per_s"] = round(len(texts) / max(time.perf_counter() - t0, 1e-9), 1)
+        if encoder.tokenizer is not None and texts:
+            out["tokens_per_query"] = round(float(np.mean(encoder.count_tokens(texts, "query"))), 2)
     rows = []
     for mode in job["modes"]:
         ranked: dict[str, list[str]] = {}
@@ -140,11 +143,13 @@ def serve_phase(job: dict) -> dict:
         row.update(_latency(searcher, encoder, mode, job))
         rows.append(row)
         if job.get("log", True):
-            print(f"  {encoder.name} · {mode}: nDCG@10 {row['ndcg@10']:.4f}, p95 {row['p95_ms']:.1f} ms",
+            print(f"  {job['model']} · {mode}: nDCG@10 {row['ndcg@10']:.4f}, p95 {row['p95_ms']:.1f} ms",
                   file=sys.stderr, flush=True)
-    out["modes"] = rows
     store.close()
     out["peak_rss_mb"] = round(_rss_mb(), 1)
+    for row in rows:
+        row["peak_rss_mb"] = out["peak_rss_mb"]
+    out["modes"] = rows
     return out
 
 
@@ -156,10 +161,24 @@ def _in_fresh_process(fn, job: dict, fresh: bool) -> dict:
 
 
 def measure_model(job: dict, fresh_processes: bool = True) -> dict:
-    """Index, then serve, each in a fresh process unless told otherwise."""
+    """Index, then serve, each in a fresh process unless told otherwise. Keyword search is served
+    by a process that loads no model, so its memory is what a keyword-only deployment needs."""
     result = _in_fresh_process(index_phase, job, fresh_processes)
-    if "error" not in result:
-        result.update(_in_fresh_process(serve_phase, {**job, "model": result["model"]}, fresh_processes))
+    if "error" in result:
+        return result
+    base = {**job, "model": result["model"]}
+    rows: dict[str, dict] = {}
+    model_modes = [m for m in job["modes"] if m != "keyword"]
+    if "keyword" in job["modes"]:
+        keyword = _in_fresh_process(serve_phase, {**base, "modes": ["keyword"], "keyword_only": True},
+                                    fresh_processes)
+        rows["keyword"] = keyword["modes"][0]
+        result["keyword_peak_rss_mb"] = result["peak_rss_mb"] = keyword["peak_rss_mb"]
+    if model_modes:
+        served = _in_fresh_process(serve_phase, {**base, "modes": model_modes}, fresh_processes)
+        rows.update({r["mode"]: r for r in served.pop("modes")})
+        result.update(served)
+    result["modes"] = [rows[m] for m in job["modes"]]
     if not job["keep_index"]:
         shutil.rmtree(Path(job["workdir"]) / result["model"], ignore_errors=True)
     return result

@@ -33,6 +33,10 @@ class BenchContext:
     options: dict = field(default_factory=dict)
 
 
+def _num(value, fmt: str = ".0f") -> str:
+    return "—" if value is None else format(value, fmt)
+
+
 def _first_sentence(text: str) -> str:
     return text.split(". ")[0].rstrip(".")
 
@@ -95,8 +99,9 @@ def recommend(results: list[dict], ctx: BenchContext, costs: list[dict]) -> dict
             excluded.append(f"{r['model']} (does not cover {', '.join(missing)})")
             continue
         for m in r["modes"]:
-            within = m["p95_ms"] <= ctx.budget_ms and r["peak_rss_mb"] <= ctx.budget_mb
-            candidates.append({**m, "model": r["model"], "peak_rss_mb": r["peak_rss_mb"], "within": within})
+            rss = m.get("peak_rss_mb", r["peak_rss_mb"])
+            within = m["p95_ms"] <= ctx.budget_ms and rss <= ctx.budget_mb
+            candidates.append({**m, "model": r["model"], "peak_rss_mb": rss, "within": within})
     if not candidates:
         return {"model": None, "mode": None, "paragraph": "No model could be recommended: "
                 + "; ".join(excluded or ["nothing was measured"]) + "."}
@@ -153,8 +158,7 @@ def _headline(pick: dict, ctx: BenchContext, pool: list[dict]) -> str:
     budget = f"p95 ≤ {ctx.budget_ms:g} ms, peak RSS ≤ {ctx.budget_mb:g} MB"
     keyword = pick["mode"] == "keyword"
     what = "keyword search (BM25 over yuyi's CJK analyzer)" if keyword else f"{pick['model']}, {pick['mode']} search"
-    memory = (f"{pick['peak_rss_mb']:.0f} MB peak RSS measured with {pick['model']} loaded (keyword search alone "
-              "needs less)" if keyword else f"{pick['peak_rss_mb']:.0f} MB peak RSS")
+    memory = f"{pick['peak_rss_mb']:.0f} MB peak RSS" + (" (no model loaded)" if keyword else "")
     top = max(pool, key=lambda c: c["ndcg@10"])
     if top is pick or top["ndcg@10"] == pick["ndcg@10"]:
         rank = f"It has the best nDCG@10 ({pick['ndcg@10']:.4f})"
@@ -236,22 +240,25 @@ def render_markdown(results, ctx: BenchContext, costs, tokens, basis, rec) -> st
              f"- machine: {ctx.machine.get('cpus')} CPUs, {ctx.machine.get('platform')}; wall time "
              f"{ctx.wall_seconds:.0f} s", "",
              "## Quality and latency", "",
-             "| model | mode | nDCG@10 | Recall@10 | MRR@10 | p50 ms | p95 ms | within budget |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| model | mode | nDCG@10 | Recall@10 | MRR@10 | p50 ms | p95 ms | peak RSS MB | within budget |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         if r.get("error"):
-            lines.append(f"| {r['model']} | — | not measured: {_first_sentence(r['error'])} | | | | | |")
+            lines.append(f"| {r['model']} | — | not measured: {_first_sentence(r['error'])} | | | | | | |")
             continue
         for m in r["modes"]:
-            ok = m["p95_ms"] <= ctx.budget_ms and r["peak_rss_mb"] <= ctx.budget_mb
+            rss = m.get("peak_rss_mb", r["peak_rss_mb"])
+            ok = m["p95_ms"] <= ctx.budget_ms and rss <= ctx.budget_mb
             mode = m["mode"] + (f" ({ctx.options.get('fusion', 'rrf')})" if m["mode"] == "hybrid" else "")
             lines.append(f"| {r['model']} | {mode} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['mrr@10']:.4f} "
-                         f"| {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {'yes' if ok else 'no'} |")
+                         f"| {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {rss:.0f} | {'yes' if ok else 'no'} |")
     lines += ["", "Latency: one query at a time, end to end (query encoding + search, top 10, chunks collapsed "
-              "per document), after 3 warm-up queries. Keyword rows use no model; they differ between models only "
-              "through chunking (each model's token window).", "",
+              "per document), after 3 warm-up queries. Keyword rows are served by a process that loads no "
+              "model (their RSS is a keyword-only deployment's); they differ between models only through chunking "
+              "(each model's token window).", "",
               "## Resources", "",
               "| model | dim | load + first query s | encode docs/s | query encode q/s (batched) | serving peak RSS MB "
+              "(model / keyword-only) "
               "| indexing peak RSS MB | index MB (total: sqlite + dense + keyword) | chunks |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
@@ -259,12 +266,15 @@ def render_markdown(results, ctx: BenchContext, costs, tokens, basis, rec) -> st
             continue
         idx = r["index_mb"]
         lines.append(f"| {r['model']} | {r['dim']} | {r['load_seconds']:.1f} | {r['encode_docs_per_s']:.1f} | "
-                     f"{r['query_encode_per_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['index_peak_rss_mb']:.0f} | "
+                     f"{_num(r.get('query_encode_per_s'), '.1f')} | "
+                     f"{_num(r.get('query_encode_per_s') and r['peak_rss_mb'])} / "
+                     f"{_num(r.get('keyword_peak_rss_mb'))} | {r['index_peak_rss_mb']:.0f} | "
                      f"{idx['total']:.1f} ({idx.get('sqlite', 0):.1f} + {idx.get('dense', 0):.1f} + "
                      f"{idx.get('keyword', 0):.1f}) | {r['ingest']['chunks']} |")
     base = max((r.get("baseline_rss_mb", 0) for r in results), default=0)
     lines += ["", "Serving peak RSS: a fresh process that loads the model, opens the index and runs every query "
-              "above (the budget applies to it). Indexing peak RSS: the process that chunked, encoded and wrote "
+              "above (the budget applies to it); keyword-only: the same without loading the model. Indexing peak "
+              "RSS: the process that chunked, encoded and wrote "
               f"the corpus (batches of long passages). Python with yuyi imported takes {base:.0f} MB of either.", "",
               f"## Monthly cost of embedding {ctx.queries_per_month:,.0f} queries", "",
               "| model | API $ | CPU q/s per instance | CPU instances | CPU $ | GPU q/s per instance | GPU instances "

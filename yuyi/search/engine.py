@@ -62,9 +62,14 @@ class Searcher:
     results to public chunks plus those shared with the groups.
     """
 
-    def __init__(self, store: Store, collection: str, encoder: Encoder | None = None) -> None:
+    def __init__(self, store: Store, collection: str, encoder: Encoder | None = None,
+                 keyword_only: bool = False) -> None:
+        """`keyword_only=True` loads no model (keyword search needs none); other modes then refuse."""
         self.store, self.collection = store, collection
         self.info = store.info(collection)
+        self.encoder: Encoder | None = None
+        if keyword_only:
+            return
         if encoder is None:
             from yuyi.models import load_encoder
 
@@ -84,6 +89,7 @@ class Searcher:
                     weight: float = 0.5, collapse: bool = True) -> list[list[SearchResult]]:
         """Many queries in one call: the model encodes them as one batch."""
         validate(mode, top_k, fusion, weight)
+        self._needs_model(mode)
         for q in queries:
             if not isinstance(q, str) or not q.strip():
                 raise InputError("query must be a non-empty string")
@@ -96,6 +102,7 @@ class Searcher:
                       weight: float = 0.5, collapse: bool = True) -> list[SearchResult]:
         """Search with an already encoded query vector (the server batches query encoding)."""
         validate(mode, top_k, fusion, weight)
+        self._needs_model(mode)
         depth = max(top_k * 5, 50) if (collapse or mode == "hybrid") else top_k
         legs: dict[str, list[Hit]] = {}
         query_lang = detect(query).lang
@@ -126,6 +133,11 @@ class Searcher:
                 highlights=highlight_spans(row["text"], marks), source=row.get("source") or "",
                 matched_chunks=per_doc.get(row["doc_id"], 1)))
         return out
+
+    def _needs_model(self, mode: str) -> None:
+        if mode != "keyword" and self.encoder is None:
+            raise InputError(f"this searcher was opened keyword-only; {mode} search needs the model "
+                             f"({self.info.model})")
 
     def _collapse(self, ordered: list[str], collapse: bool, top_k: int) -> tuple[list[str], dict[str, int]]:
         if not collapse:
