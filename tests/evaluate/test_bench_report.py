@@ -89,3 +89,13 @@ def test_keyword_pick_names_no_model_but_the_best_semantic_pair():
     assert (rec["model"], rec["mode"]) == (None, "keyword")
     assert "e5 hybrid (nDCG@10 0.9100" in rec["paragraph"] and "needs no embedding model" in rec["paragraph"]
     assert "trails keyword search by 0.0800" in rec["paragraph"]
+
+
+def test_a_better_model_pair_outside_the_budget_is_compared_with_the_pick():
+    results = [_result("e5", MULTI, 1400, [("dense", 0.95, 30), ("hybrid", 0.92, 31)])]
+    results[0]["modes"].append({"mode": "keyword", "ndcg@10": 0.86, "recall@10": 0.9, "mrr@10": 0.8, "p50_ms": 1,
+                                "p95_ms": 1.5, "peak_rss_mb": 140})
+    ctx = _ctx({"zh-Hans": 1.0}, qrels="silver")
+    rec = recommend(results, ctx, cost_table(results, ctx)[0])
+    assert rec["mode"] == "keyword" and "as the only model × mode pair within the budget" in rec["paragraph"]
+    assert "e5 dense (nDCG@10 0.9500, p95 30.0 ms, 1400 MB) scores +0.0900 more" in rec["paragraph"]

@@ -115,7 +115,7 @@ def recommend(results: list[dict], ctx: BenchContext, costs: list[dict]) -> dict
                      f"{'within the budget' if with_model['within'] else 'measured'} is {_pair(with_model)}.")
     if pick["mode"] == "keyword":  # is a better model pair there if the budget grew?
         overall = _best([c for c in candidates if c["mode"] != "keyword"])
-        beaten = with_model["ndcg@10"] if with_model else 0.0
+        beaten = with_model["ndcg@10"] if with_model else pick["ndcg@10"]
     else:
         beaten = pick["ndcg@10"]
     if overall and not overall["within"] and overall["ndcg@10"] > beaten + NEAR_TIE:
@@ -166,8 +166,9 @@ def _headline(pick: dict, ctx: BenchContext, pool: list[dict]) -> str:
         rank = (f"Its nDCG@10 ({pick['ndcg@10']:.4f}) is within {NEAR_TIE} of the best, {top['model']} {top['mode']} "
                 f"({top['ndcg@10']:.4f}), and it is the fastest of those")
     if pick["within"]:
-        return (f"**Recommendation: {what}.** {rank} among the {len(pool)} model × mode pairs within the budget "
-                f"({budget}), at p95 {pick['p95_ms']:.1f} ms and {memory}.")
+        among = (f"among the {len(pool)} model × mode pairs" if len(pool) > 1 else "as the only model × mode pair")
+        return (f"**Recommendation: {what}.** {rank} {among} within the budget ({budget}), at p95 "
+                f"{pick['p95_ms']:.1f} ms and {memory}.")
     return (f"**Recommendation: {what} — but no pair met the budget ({budget}).** {rank}, at p95 "
             f"{pick['p95_ms']:.1f} ms and {memory}; relax the budget or plan for more hardware.")
 
