@@ -72,6 +72,10 @@ def _one_blas_thread():
     return _blas.limit(limits=1, user_api="blas")
 
 
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def _exact_top(small: tuple[np.ndarray, np.ndarray], q: np.ndarray, allowed: np.ndarray | None, k: int
                ) -> tuple[list[int], list[float]]:
     """Top-k by cosine over the whole (small) collection, restricted to `allowed` row ids."""
@@ -162,8 +166,7 @@ class _Collection:
             self.exact = None
             if count <= EXACT_MAX:
                 keys, vectors = self._all_vectors(self.meta()["dim"])
-                norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-                self.exact = (keys, vectors / norms)
+                self.exact = (keys, _unit_rows(vectors))
             self.exact_gen = gen
         return self.exact
 
@@ -453,10 +456,7 @@ class LocalStore(Store):
                 keys.append(rowid)
                 vecs.append(blob)
         mat = np.frombuffer(b"".join(vecs), dtype=np.float32).reshape(len(keys), dim)
-        with _one_blas_thread():
-            sims = mat @ q / (np.linalg.norm(mat, axis=1) * max(np.linalg.norm(q), 1e-12) + 1e-12)
-        top = np.argsort(-sims)[:k]
-        return [keys[i] for i in top], [1.0 - float(sims[i]) for i in top]
+        return _exact_top((np.asarray(keys, dtype=np.int64), _unit_rows(mat)), q, None, k)
 
     def exact_dense_search(self, name: str, vector: np.ndarray, k: int) -> list[Hit]:
         """Brute-force search over every chunk: the ground truth for ANN recall."""
