@@ -37,6 +37,13 @@ def _num(value, fmt: str = ".0f") -> str:
     return "—" if value is None else format(value, fmt)
 
 
+def _budget(result: dict, row: dict, ctx: BenchContext) -> tuple[float, bool]:
+    """A (model, mode) row's peak RSS and whether it meets both budgets: the one rule the table
+    and the recommendation share."""
+    rss = row.get("peak_rss_mb", result["peak_rss_mb"])
+    return rss, row["p95_ms"] <= ctx.budget_ms and rss <= ctx.budget_mb
+
+
 def _first_sentence(text: str) -> str:
     return text.split(". ")[0].rstrip(".")
 
@@ -99,8 +106,7 @@ def recommend(results: list[dict], ctx: BenchContext, costs: list[dict]) -> dict
             excluded.append(f"{r['model']} (does not cover {', '.join(missing)})")
             continue
         for m in r["modes"]:
-            rss = m.get("peak_rss_mb", r["peak_rss_mb"])
-            within = m["p95_ms"] <= ctx.budget_ms and rss <= ctx.budget_mb
+            rss, within = _budget(r, m, ctx)
             candidates.append({**m, "model": r["model"], "peak_rss_mb": rss, "within": within})
     if not candidates:
         return {"model": None, "mode": None, "paragraph": "No model could be recommended: "
@@ -248,8 +254,7 @@ def render_markdown(results, ctx: BenchContext, costs, tokens, basis, rec) -> st
             lines.append(f"| {r['model']} | — | not measured: {_first_sentence(r['error'])} | | | | | | |")
             continue
         for m in r["modes"]:
-            rss = m.get("peak_rss_mb", r["peak_rss_mb"])
-            ok = m["p95_ms"] <= ctx.budget_ms and rss <= ctx.budget_mb
+            rss, ok = _budget(r, m, ctx)
             mode = m["mode"] + (f" ({ctx.options.get('fusion', 'rrf')})" if m["mode"] == "hybrid" else "")
             lines.append(f"| {r['model']} | {mode} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['mrr@10']:.4f} "
                          f"| {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {rss:.0f} | {'yes' if ok else 'no'} |")
