@@ -123,6 +123,10 @@ def search(
 
     if (query is None) == (queries is None):
         raise InputError("give either a QUERY argument or --queries FILE")
+    if filter is not None:
+        from yuyi.index.filters import parse
+
+        parse(filter)  # a bad filter is reported before anything loads
     qs = _read_queries(queries) if queries else [query]
     group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
     st = _store(store)

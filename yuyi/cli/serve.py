@@ -13,8 +13,16 @@ def serve(
     api_keys: str = typer.Option(None, "--api-keys", envvar="YUYI_API_KEYS",
                                  help="JSON file of API keys → collections, groups, write. Without it: no auth."),
     max_batch: int = typer.Option(64, min=1, help="Most texts per model call."),
-    max_wait_ms: float = typer.Option(5.0, min=0, help="How long a request may wait for others to batch with."),
+    max_wait_ms: float = typer.Option(0.0, min=0, help="Extra wait for company before a lone request runs "
+                                      "(requests that arrive while the model is busy batch anyway)."),
     max_queue: int = typer.Option(1024, min=1, help="Texts waiting for the model before answering 429."),
+    deadline_ms: float = typer.Option(2000.0, min=1, help="Refuse (429 + Retry-After) a request the model "
+                                      "could not finish within this, by measured throughput."),
+    search_budget_ms: float = typer.Option(500.0, min=0, help="Hybrid search answers from keywords alone "
+                                           "(\"degraded\": \"keyword_only\") when encoding would take longer."),
+    model_threads: int = typer.Option(None, min=1, help="Threads for the model [default: cores - 1]."),
+    async_ingest_chars: int = typer.Option(200_000, min=0, help="Upserts with more text run as a job (202)."),
+    max_body_mb: float = typer.Option(4.0, min=0.001, help="Largest request body, MiB (enforced while streaming)."),
     no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (for comparison)."),
     max_inputs: int = typer.Option(256, min=1, help="Most texts or documents per request."),
 ) -> None:
@@ -22,8 +30,11 @@ def serve(
     import uvicorn
 
     from yuyi.serve import ServeSettings, create_app, load_api_keys
+    from yuyi.serve.settings import default_model_threads
 
     settings = ServeSettings(model=model, store=store, api_keys=load_api_keys(api_keys), max_batch=max_batch,
                              max_wait_ms=max_wait_ms, max_queue=max_queue, batching=not no_batching,
-                             max_inputs=max_inputs)
+                             max_inputs=max_inputs, deadline_ms=deadline_ms, search_budget_ms=search_budget_ms,
+                             model_threads=model_threads or default_model_threads(),
+                             async_ingest_chars=async_ingest_chars, max_body_bytes=int(max_body_mb * 1024 * 1024))
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 from dataclasses import dataclass
 
 from yuyi.errors import InputError
 
 BUILTIN_FIELDS = ("doc_id", "lang", "source")
+MAX_LENGTH = 2000
+MAX_DEPTH = 16  # nested and/or/not levels: deeper trees are never meant and can exhaust the C stack
+MAX_COMPARISONS = 64
+INT_RANGE = (-(2**63), 2**63 - 1)  # SQLite and Milvus store 64-bit integers
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
@@ -34,13 +39,18 @@ class Field:
 def parse(expr: str) -> ast.AST:
     if not isinstance(expr, str) or not expr.strip():
         raise FilterError("filter expression is empty")
-    if len(expr) > 2000:
-        raise FilterError("filter expression is longer than 2000 characters")
+    if len(expr) > MAX_LENGTH:
+        raise FilterError(f"filter expression is longer than {MAX_LENGTH} characters")
+    if "\x00" in expr:
+        raise FilterError("filter expression contains a NUL character")
     try:
         tree = ast.parse(expr.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise FilterError(f"cannot parse filter {expr!r}: {exc.msg} at column {exc.offset}") from exc
-    _check(tree)
+        raise FilterError(f"cannot parse filter: {exc.msg} at column {exc.offset}") from exc
+    except (RecursionError, MemoryError) as exc:
+        raise FilterError(f"filter expression is nested too deeply (at most {MAX_DEPTH} levels)") from exc
+    budget = {"comparisons": 0}
+    _check(tree, 0, budget)
     return tree
 
 
@@ -49,31 +59,61 @@ def _field(node: ast.AST) -> Field:
         return Field(node.id, node.id in BUILTIN_FIELDS)
     if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "metadata"
             and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
-        return Field(node.slice.value, False)
-    raise FilterError(f"expected a field name or metadata[\"key\"], got {ast.unparse(node)!r}")
+        return Field(_scalar(node.slice.value), False)
+    raise FilterError(f"expected a field name or metadata[\"key\"], got {_show(node)}")
+
+
+def _scalar(value):
+    """A literal the backends can store: 64-bit integers, finite floats, strings without surrogates."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise FilterError("integer literal out of range (filters compare 64-bit integers)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FilterError("number literal out of range")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise FilterError("string literal is not valid Unicode (lone surrogate)") from exc
+    return value
 
 
 def _literal(node: ast.AST):
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
-        return node.value
+        return _scalar(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-            and isinstance(node.operand.value, (int, float)):
-        return -node.operand.value
+            and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
+        return _scalar(-node.operand.value)
     if isinstance(node, (ast.List, ast.Tuple)):
         values = [_literal(e) for e in node.elts]
         if not values:
             raise FilterError("an `in` list must not be empty")
         return values
-    raise FilterError(f"expected a string, number, boolean or list, got {ast.unparse(node)!r}")
+    raise FilterError(f"expected a string, number, boolean or list, got {_show(node)}")
 
 
-def _check(node: ast.AST) -> None:
+def _show(node: ast.AST) -> str:
+    """A short quote of the offending part (never the whole of a huge expression)."""
+    try:
+        text = ast.unparse(node)
+    except (RecursionError, ValueError):
+        text = type(node).__name__
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _check(node: ast.AST, depth: int, budget: dict) -> None:
+    if depth > MAX_DEPTH:
+        raise FilterError(f"filter expression is nested too deeply (at most {MAX_DEPTH} levels)")
     if isinstance(node, ast.BoolOp):
         for v in node.values:
-            _check(v)
+            _check(v, depth + 1, budget)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        _check(node.operand)
+        _check(node.operand, depth + 1, budget)
     elif isinstance(node, ast.Compare):
+        budget["comparisons"] += 1
+        if budget["comparisons"] > MAX_COMPARISONS:
+            raise FilterError(f"filter has more than {MAX_COMPARISONS} comparisons; use `in [...]` lists")
         if len(node.ops) != 1:
             raise FilterError("chained comparisons are not supported; use `and`")
         _field(node.left)
@@ -81,9 +121,9 @@ def _check(node: ast.AST) -> None:
         if isinstance(node.ops[0], (ast.In, ast.NotIn)) != isinstance(value, list):
             raise FilterError("use `in`/`not in` with a list and comparison operators with a single value")
         if not isinstance(node.ops[0], (ast.In, ast.NotIn)) and type(node.ops[0]) not in _OPS:
-            raise FilterError(f"unsupported operator in {ast.unparse(node)!r}")
+            raise FilterError(f"unsupported operator in {_show(node)}")
     else:
-        raise FilterError(f"unsupported filter syntax: {ast.unparse(node)!r} (use comparisons, and/or/not, in)")
+        raise FilterError(f"unsupported filter syntax: {_show(node)} (use comparisons, and/or/not, in)")
 
 
 def to_sql(expr: str, metadata_column: str = "metadata") -> tuple[str, list]:

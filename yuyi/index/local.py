@@ -18,6 +18,8 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -112,7 +114,8 @@ class _Collection:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # every use of `db` and the indexes holds it; a drop waits for it
+        self.closed = False
         self.dense = None
         self.dense_gen = -1
         self.exact: tuple[np.ndarray, np.ndarray] | None = None
@@ -272,43 +275,58 @@ class LocalStore(Store):
                 self._open[name] = _Collection(self.root / name)
             return self._open[name]
 
+    @contextmanager
+    def _using(self, name: str) -> Iterator[_Collection]:
+        """The open collection with its lock held. A drop takes the same lock, so it waits for
+        work in flight and later work finds the collection gone (never a closed connection)."""
+        col = self._col(name)
+        with col.lock:
+            if col.closed:
+                raise CollectionNotFound(f"collection {name!r} does not exist (it was dropped)")
+            yield col
+
     # ---- collections ------------------------------------------------------------------------
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
         validate_name(name)
         path = self.root / name
-        if (path / "yuyi.sqlite").exists():
-            raise StoreError(f"collection {name!r} already exists")
-        path.mkdir(parents=True, exist_ok=True)
-        col = _Collection(path)
         meta = {"model": model, "dim": int(dim), "normalize": bool(normalize), "generation": 0,
                 "created": time.time(), "schema": 1}
-        with col.lock:
+        with self._lock:  # nobody opens it before its metadata is written
+            if (path / "yuyi.sqlite").exists():
+                raise StoreError(f"collection {name!r} already exists")
+            path.mkdir(parents=True, exist_ok=True)
+            col = _Collection(path)
             col.db.execute("BEGIN")
             col.db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
             col.db.execute("COMMIT")
-        self._open[name] = col
+            self._open[name] = col
 
     def list_collections(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if (p / "yuyi.sqlite").exists())
 
     def info(self, name: str) -> CollectionInfo:
-        col = self._col(name)
-        meta = col.meta()
-        chunks = col.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        docs = col.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        with self._using(name) as col:
+            meta = col.meta()
+            chunks = col.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            docs = col.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
                               {"path": str(col.path), "generation": meta["generation"]})
 
     def drop_collection(self, name: str) -> None:
-        col = self._col(name)
-        with self._lock:
+        with self._using(name) as col, self._lock:  # nobody reopens the files while they go
+            if self._open.get(name) is col:
+                del self._open[name]
+            col.closed = True
             col.db.close()
-            self._open.pop(name, None)
             shutil.rmtree(col.path)
+        _allowed_cached.cache_clear()  # its keys hold the dropped collection
 
     # ---- writes -------------------------------------------------------------------------------
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
-        col = self._col(name)
+        with self._using(name) as col:
+            self._replace_documents(col, docs, chunks)
+
+    def _replace_documents(self, col: _Collection, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
         dim = col.meta()["dim"]
         for c in chunks:
             if c.vector.shape != (dim,):
@@ -367,21 +385,20 @@ class LocalStore(Store):
         return np.array(out, dtype=np.int64)
 
     def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]:
-        col = self._col(name)
         out = {}
-        for i in range(0, len(doc_ids), 500):
-            part = doc_ids[i : i + 500]
-            marks = ",".join("?" * len(part))
-            for d, h, n in col.db.execute(
-                    f"SELECT doc_id, content_hash, n_chunks FROM documents WHERE doc_id IN ({marks})", part):
-                out[d] = DocumentState(d, h, n)
+        with self._using(name) as col:
+            for i in range(0, len(doc_ids), 500):
+                part = doc_ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for d, h, n in col.db.execute(
+                        f"SELECT doc_id, content_hash, n_chunks FROM documents WHERE doc_id IN ({marks})", part):
+                    out[d] = DocumentState(d, h, n)
         return out
 
     def delete_documents(self, name: str, doc_ids: list[str] | None = None, filter: str | None = None) -> int:
-        col = self._col(name)
         if doc_ids is None and filter is None:
             raise StoreError("delete needs document ids or a filter")
-        with col.lock:
+        with self._using(name) as col:
             if filter is not None:
                 sql, params = filters.to_sql(filter)
                 ids = [r[0] for r in col.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {sql}", params)]
@@ -398,17 +415,17 @@ class LocalStore(Store):
 
     # ---- reads --------------------------------------------------------------------------------
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
-        col = self._col(name)
         out = {}
         cols = ", ".join(f'"{f}"' for f in FIELDS)
-        for i in range(0, len(chunk_ids), 500):
-            part = chunk_ids[i : i + 500]
-            marks = ",".join("?" * len(part))
-            for row in col.db.execute(f"SELECT {cols} FROM chunks WHERE chunk_id IN ({marks})", part):
-                rec = dict(zip(FIELDS, row, strict=True))
-                rec["metadata"] = json.loads(rec["metadata"])
-                rec["acl"] = json.loads(rec["acl"])
-                out[rec["chunk_id"]] = rec
+        with self._using(name) as col:
+            for i in range(0, len(chunk_ids), 500):
+                part = chunk_ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for row in col.db.execute(f"SELECT {cols} FROM chunks WHERE chunk_id IN ({marks})", part):
+                    rec = dict(zip(FIELDS, row, strict=True))
+                    rec["metadata"] = json.loads(rec["metadata"])
+                    rec["acl"] = json.loads(rec["acl"])
+                    out[rec["chunk_id"]] = rec
         return out
 
     def _chunk_ids(self, col: _Collection, rowids: list[int]) -> dict[int, str]:
@@ -419,8 +436,7 @@ class LocalStore(Store):
 
     def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
                      groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
-        col = self._col(name)
-        with col.lock:
+        with self._using(name) as col:
             allowed = col.allowed_rowids(filter, groups, lang)
             small = col.exact_matrix()
             if small is not None:
@@ -460,8 +476,7 @@ class LocalStore(Store):
 
     def exact_dense_search(self, name: str, vector: np.ndarray, k: int) -> list[Hit]:
         """Brute-force search over every chunk: the ground truth for ANN recall."""
-        col = self._col(name)
-        with col.lock:
+        with self._using(name) as col:
             keys, _ = col._all_vectors(col.meta()["dim"])
             found, dist = self._exact(col, np.asarray(vector, dtype=np.float32), keys, k)
             names = self._chunk_ids(col, found)
@@ -469,8 +484,7 @@ class LocalStore(Store):
 
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
-        col = self._col(name)
-        with col.lock:
+        with self._using(name) as col:
             bm25, rowids = col.bm25_index()
             allowed = col.allowed_rowids(filter, groups, lang)
             vocab = getattr(bm25, "vocab_dict", None) or {}
@@ -489,11 +503,19 @@ class LocalStore(Store):
 
     def flush(self, name: str | None = None) -> None:
         for col_name in [name] if name else list(self._open):
-            self._col(col_name).save_indexes()
+            try:
+                with self._using(col_name) as col:
+                    col.save_indexes()
+            except CollectionNotFound:
+                if name:
+                    raise
 
     def close(self) -> None:
         self.flush()
         with self._lock:
-            for col in self._open.values():
-                col.db.close()
+            cols = list(self._open.values())
             self._open.clear()
+        for col in cols:
+            with col.lock:
+                col.closed = True
+                col.db.close()

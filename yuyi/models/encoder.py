@@ -18,6 +18,7 @@ import numpy as np
 
 from yuyi.errors import InputError
 from yuyi.models.registry import ModelSpec
+from yuyi.text.normalize import check_unicode
 
 PROGRESS_THRESHOLD = 512  # show a progress bar from this many texts on
 KINDS = ("query", "passage")
@@ -82,6 +83,10 @@ class Encoder(ABC):
             vectors = vectors / np.maximum(norms, 1e-12)
         return vectors[0] if single else vectors
 
+    def set_threads(self, n: int) -> None:
+        """Threads the model may use (a server leaves the rest to its event loop); a no-op by default."""
+        return None
+
     def count_tokens(self, texts: Sequence[str], kind: str = "passage") -> list[int]:
         """Tokens each text costs the model, prompt and special tokens included."""
         prompt = self.spec.prompt(kind)
@@ -144,6 +149,7 @@ def _validate(texts: str | Sequence[str], kind: str, batch_size: int) -> list[st
     for i, t in enumerate(items):
         if not isinstance(t, str):
             raise InputError(f"text #{i} is {type(t).__name__}, expected str")
+        check_unicode(t, f"text #{i}")
     return items
 
 
@@ -164,6 +170,11 @@ class SentenceTransformerEncoder(Encoder):
     @property
     def tokenizer(self) -> Any:
         return self.model.tokenizer
+
+    def set_threads(self, n: int) -> None:
+        import torch
+
+        torch.set_num_threads(max(1, int(n)))
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)

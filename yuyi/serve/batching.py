@@ -1,24 +1,42 @@
-"""Dynamic micro-batching: concurrent encode requests share one model call.
+"""Dynamic batching with admission by time, two priority lanes and per-request isolation.
 
-A bounded queue in front of one model thread: requests wait at most `max_wait_ms` for
-company, a batch holds at most `max_batch` texts, and when `max_queue` texts are already
-waiting a new request is refused at once (HTTP 429) instead of hanging. Inference runs off
-the event loop in a single worker thread, so the model is never entered concurrently.
+One model thread serves two lanes. The *interactive* lane (embeddings, similarity, query
+encoding) always goes first: whatever has queued while the model was busy becomes the next
+batch (at most `max_batch` texts), so a lone request never waits for company. The *bulk* lane
+(ingest through the API) is fed one small slice at a time and runs only when no interactive
+request waits, so a huge upload cannot starve other callers.
+
+Admission is by time, not by count: the batcher keeps a running estimate of the model's cost
+per character (measured on every batch) and refuses a request at once (`Overloaded`, HTTP 429
+with `Retry-After`) when the work ahead of it plus its own would not finish within its
+deadline. A refused client learns in milliseconds instead of timing out after 30 s.
+
+A batch that fails is retried request by request, so one caller's poisonous input fails only
+that caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+PER_TEXT_UNITS = 24  # fixed cost of one text (prompt, special tokens, padding) in characters
+INITIAL_SECONDS_PER_UNIT = 5e-4  # replaced by measurement after the first batch (warm-up)
+
 
 class Overloaded(Exception):
-    """The queue is full; the caller should retry later."""
+    """The request could not finish within its deadline; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -26,83 +44,168 @@ class _Job:
     texts: list[str]
     kind: str
     future: asyncio.Future
+    units: int
+    bulk: bool
+
+
+def work_units(texts: list[str]) -> int:
+    """A length proxy for model cost that needs no tokenizer (CJK: about a token a character)."""
+    return sum(min(len(t), 4096) + PER_TEXT_UNITS for t in texts)
 
 
 class MicroBatcher:
     """`encode(texts, kind)` returns (vectors, token counts); each request gets its slice of both."""
 
     def __init__(self, encode: Callable[[list[str], str], tuple[np.ndarray, list[int]]], max_batch: int = 64,
-                 max_wait_ms: float = 5.0, max_queue: int = 1024, enabled: bool = True,
-                 on_batch: Callable[[int, float], None] | None = None) -> None:
+                 max_wait_ms: float = 0.0, max_queue: int = 1024, enabled: bool = True,
+                 on_batch: Callable[[int, float], None] | None = None, deadline_ms: float = 2000.0) -> None:
         self.encode = encode
         self.max_batch = max_batch if enabled else 1
         self.max_wait = max_wait_ms / 1000 if enabled else 0.0
         self.max_queue = max_queue
-        self.enabled = enabled
+        self.deadline = deadline_ms / 1000
         self.on_batch = on_batch
-        self.pending = 0  # texts queued or being encoded
-        self._queue: asyncio.Queue[_Job] | None = None
+        # Interactive batch time ≈ per_call + per_unit × units, fitted on recent batches: batching
+        # makes a queued text much cheaper than a lone one, so a per-text average would overcharge.
+        self.per_call = 0.01
+        self.seconds_per_unit = INITIAL_SECONDS_PER_UNIT
+        self._observed: deque[tuple[int, float]] = deque(maxlen=64)
+        self.bulk_seconds_per_unit = INITIAL_SECONDS_PER_UNIT  # ingest chunks (long: attention costs more)
+        self.pending = 0  # interactive texts queued or being encoded
+        self._fast: deque[_Job] = deque()
+        self._bulk: deque[_Job] = deque()
+        self._queued_units = 0  # interactive work waiting (not yet in the model)
+        self._queued_texts = 0
+        self._busy_until = 0.0  # estimated end of the batch in the model
+        self._last_was_fast = False
+        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuyi-model")
 
     async def start(self) -> None:
-        self._queue = asyncio.Queue()
+        self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run())
-
-    async def run(self, fn: Callable, *args):
-        """Run something else that needs the model (token counting) on the model thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def submit(self, texts: list[str], kind: str) -> tuple[np.ndarray, list[int]]:
-        if self.pending + len(texts) > self.max_queue:
-            raise Overloaded(f"{self.pending} texts are waiting for the model")
-        self.pending += len(texts)
-        job = _Job(texts, kind, asyncio.get_running_loop().create_future())
-        await self._queue.put(job)
+    async def run(self, fn: Callable, *args):
+        """Run something else that needs the model (token counting) on the model thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def estimate_wait(self, texts: list[str]) -> float:
+        """Seconds until an interactive request for `texts` would be answered, by current estimates."""
+        batches = math.ceil(self._queued_texts / self.max_batch)
+        ahead = (max(0.0, self._busy_until - time.monotonic()) + batches * self.per_call
+                 + self._queued_units * self.seconds_per_unit)
+        if self._bulk:  # the next turn may be a bulk slice's
+            ahead += self._bulk[0].units * self.bulk_seconds_per_unit
+        return ahead + self.per_call + work_units(texts) * self.seconds_per_unit
+
+    def _fit(self) -> None:
+        units = np.array([u for u, _ in self._observed], dtype=float)
+        secs = np.array([s for _, s in self._observed], dtype=float)
+        if len(units) >= 3 and np.ptp(units) > 0:
+            slope, intercept = np.polyfit(units, secs, 1)
+            self.seconds_per_unit = max(float(slope), 1e-7)
+            self.per_call = max(float(intercept), 0.0)
+        else:
+            self.per_call, self.seconds_per_unit = 0.0, float(secs.sum() / max(units.sum(), 1))
+
+    def bulk_slice(self, texts: list[str], seconds: float) -> int:
+        """How many of `texts` (from the front) make a bulk slice of about `seconds` of model work."""
+        total, n = 0.0, 0
+        for t in texts:
+            total += work_units([t]) * self.bulk_seconds_per_unit
+            if n and total > seconds:
+                break
+            n += 1
+        return max(1, n)
+
+    async def submit(self, texts: list[str], kind: str, deadline_s: float | None = None,
+                     bulk: bool = False) -> tuple[np.ndarray, list[int]]:
+        units = work_units(texts)
+        if not bulk:
+            deadline = self.deadline if deadline_s is None else deadline_s
+            wait = self.estimate_wait(texts)
+            if wait > deadline or self.pending + len(texts) > self.max_queue:
+                retry = max(1, math.ceil(wait - deadline)) if wait > deadline else 1
+                raise Overloaded(f"about {wait:.1f} s of model work is ahead; deadline {deadline:.1f} s", retry)
+            self.pending += len(texts)
+            self._queued_units += units
+            self._queued_texts += len(texts)
+        job = _Job(texts, kind, asyncio.get_running_loop().create_future(), units, bulk)
+        (self._bulk if bulk else self._fast).append(job)
+        self._wake.set()
         try:
             return await job.future
         finally:
-            self.pending -= len(texts)
+            if not bulk:
+                self.pending -= len(texts)
+
+    def _next_batch(self) -> list[_Job]:
+        # Interactive work first, but a waiting bulk slice gets every other turn: ingest always
+        # progresses, and a query waits behind at most one (small) slice.
+        if self._bulk and (not self._fast or self._last_was_fast):
+            self._last_was_fast = False
+            return [self._bulk.popleft()]
+        if self._fast:
+            self._last_was_fast = True
+            jobs, size = [self._fast.popleft()], 0
+            size = len(jobs[0].texts)
+            while self._fast and size + len(self._fast[0].texts) <= self.max_batch:
+                jobs.append(self._fast.popleft())
+                size += len(jobs[-1].texts)
+            self._queued_units -= sum(j.units for j in jobs)
+            self._queued_texts -= sum(len(j.texts) for j in jobs)
+            return jobs
+        return []
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            first = await self._queue.get()
-            jobs, size = [first], len(first.texts)
-            deadline = time.monotonic() + self.max_wait
-            while size < self.max_batch:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0:
-                    break
-                try:
-                    job = await asyncio.wait_for(self._queue.get(), timeout)
-                except TimeoutError:
-                    break
-                jobs.append(job)
-                size += len(job.texts)
-            for kind in {j.kind for j in jobs}:
-                group = [j for j in jobs if j.kind == kind and not j.future.cancelled()]
-                if not group:
-                    continue
-                texts = [t for j in group for t in j.texts]
-                t0 = time.perf_counter()
-                try:
-                    vectors, counts = await loop.run_in_executor(self._pool, self.encode, texts, kind)
-                except Exception as exc:  # hand the failure to every waiting request
-                    for j in group:
-                        if not j.future.done():
-                            j.future.set_exception(exc)
-                    continue
-                if self.on_batch:
-                    self.on_batch(len(texts), time.perf_counter() - t0)
-                start = 0
-                for j in group:
-                    if not j.future.done():
-                        j.future.set_result((vectors[start : start + len(j.texts)],
-                                             counts[start : start + len(j.texts)]))
-                    start += len(j.texts)
+            if not self._fast and not self._bulk:
+                self._wake.clear()
+                await self._wake.wait()
+            if self.max_wait and self._fast and len(self._fast) == 1:
+                await asyncio.sleep(self.max_wait)  # optional: wait for company (off by default)
+            jobs = self._next_batch()
+            for kind in dict.fromkeys(j.kind for j in jobs):
+                group = [j for j in jobs if j.kind == kind and not j.future.done()]
+                if group:
+                    await self._encode_group(loop, group, kind)
+
+    async def _encode_group(self, loop, group: list[_Job], kind: str) -> None:
+        texts = [t for j in group for t in j.texts]
+        units = sum(j.units for j in group)
+        bulk = group[0].bulk
+        t0 = time.perf_counter()
+        self._busy_until = time.monotonic() + (units * self.bulk_seconds_per_unit if bulk
+                                               else self.per_call + units * self.seconds_per_unit)
+        try:
+            vectors, counts = await loop.run_in_executor(self._pool, self.encode, texts, kind)
+        except Exception as exc:
+            self._busy_until = 0.0
+            if len(group) == 1:
+                group[0].future.done() or group[0].future.set_exception(exc)
+                return
+            for job in group:  # isolate the failure: each request on its own
+                await self._encode_group(loop, [job], kind)
+            return
+        elapsed = time.perf_counter() - t0
+        self._busy_until = 0.0
+        # An exponentially weighted estimate; a slow batch raises it faster than a fast one lowers it.
+        if bulk:
+            self.bulk_seconds_per_unit += 0.3 * (elapsed / max(units, 1) - self.bulk_seconds_per_unit)
+        else:
+            self._observed.append((units, elapsed))
+            self._fit()
+        if self.on_batch:
+            self.on_batch(len(texts), elapsed)
+        start = 0
+        for job in group:
+            if not job.future.done():
+                job.future.set_result((vectors[start : start + len(job.texts)], counts[start : start + len(job.texts)]))
+            start += len(job.texts)

@@ -17,6 +17,10 @@ class Metrics:
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
         self.encode_seconds = Histogram("yuyi_encode_seconds", "model time per batch", registry=self.registry,
                                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.rejected = Counter("yuyi_rejected_total", "requests refused (429) because the model could not answer "
+                                "within the deadline", registry=self.registry)
+        self.degraded = Counter("yuyi_search_degraded_total", "hybrid searches answered from keywords alone",
+                                ["reason"], registry=self.registry)
         self.queue_depth = Gauge("yuyi_queue_depth", "texts waiting for or inside the model", registry=self.registry)
 
     def render(self) -> tuple[bytes, str]:

@@ -4,21 +4,35 @@ model's prompt, because e5-style models lose points without the right prefix."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Kind = Literal["query", "passage"]
 
 
+def _valid_unicode(value: str) -> str:
+    """JSON can carry lone surrogates (`"\\ud800"`) that no encoder, store or response can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"text is not valid Unicode: lone surrogate at position {exc.start}") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_valid_unicode)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+MetaValue = Text | Int64 | Annotated[float, Field(allow_inf_nan=False)] | bool
+
+
 class EmbeddingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    input: str | list[str] | list[int] | list[list[int]] = Field(
+    input: Text | list[Text] | list[int] | list[list[int]] = Field(
         ..., description="Text or list of texts (token-id arrays are not supported).")
-    model: str | None = Field(None, description="The served model's name or hub id; omitted = the served model.")
+    model: Text | None = Field(None, description="The served model's name or hub id; omitted = the served model.")
     encoding_format: Literal["float", "base64"] = "float"
     dimensions: int | None = Field(None, ge=1, description="Only the model's own dimension is supported.")
-    user: str | None = None
+    user: Text | None = None
     input_type: Kind = Field("passage", description="yuyi extension: 'query' or 'passage' selects the prompt.")
 
 
@@ -42,9 +56,9 @@ class EmbeddingResponse(BaseModel):
 
 class SimilarityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    texts: list[str] | None = Field(None, description="Matrix mode: cosine of every pair.")
-    a: list[str] | None = Field(None, description="Pairwise mode: a[i] vs b[i].")
-    b: list[str] | None = None
+    texts: list[Text] | None = Field(None, description="Matrix mode: cosine of every pair.")
+    a: list[Text] | None = Field(None, description="Pairwise mode: a[i] vs b[i].")
+    b: list[Text] | None = None
     input_type: Kind = "query"
 
 
@@ -56,11 +70,11 @@ class SimilarityResponse(BaseModel):
 
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(..., min_length=1, max_length=400)
-    text: str = Field(..., min_length=1)
-    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    acl: list[str] = Field(default_factory=list, description="Groups allowed to see it; empty = public.")
-    source: str = ""
+    id: Text = Field(..., min_length=1, max_length=400)
+    text: Text = Field(..., min_length=1)
+    metadata: dict[Text, MetaValue] = Field(default_factory=dict)
+    acl: list[Text] = Field(default_factory=list, description="Groups allowed to see it; empty = public.")
+    source: Text = ""
 
 
 class UpsertRequest(BaseModel):
@@ -76,14 +90,25 @@ class UpsertResponse(BaseModel):
     failed: list[dict[str, str]]
 
 
+class JobOut(BaseModel):
+    id: str
+    collection: str
+    status: Literal["queued", "running", "done", "failed"]
+    documents: int
+    created: float
+    finished: float | None = None
+    result: dict[str, Any] | None = Field(None, description="The upsert response once the job is done.")
+    error: dict[str, str] | None = None
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(..., min_length=1, max_length=2000)
+    query: Text = Field(..., min_length=1, max_length=2000)
     mode: Literal["dense", "keyword", "hybrid"] = "hybrid"
     top_k: int = Field(10, ge=1, le=100)
-    filter: str | None = Field(None, max_length=2000)
-    lang: str | None = Field(None, max_length=16)
-    groups: list[str] | None = Field(None, description="Only without API keys; with keys the key's groups apply.")
+    filter: Text | None = Field(None, max_length=2000)
+    lang: Text | None = Field(None, max_length=16)
+    groups: list[Text] | None = Field(None, description="Only without API keys; with keys the key's groups apply.")
     fusion: Literal["rrf", "weighted"] = "rrf"
     weight: float = Field(0.5, ge=0.0, le=1.0)
     collapse: bool = True
@@ -108,6 +133,8 @@ class SearchResponse(BaseModel):
     collection: str
     mode: str
     results: list[SearchHit]
+    degraded: Literal["keyword_only"] | None = Field(
+        None, description="Set when hybrid search answered from the keyword leg alone (model busy or down).")
 
 
 class CollectionOut(BaseModel):

@@ -12,6 +12,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from yuyi.text.normalize import check_unicode
 from yuyi.text.sentences import sentence_spans
 
 
@@ -97,6 +98,7 @@ def chunk(
         raise ValueError(f"overlap must be in [0, {budget}), got {overlap}")
     if not text.strip():
         return []
+    check_unicode(text)
     units = _units(text, counter, budget)
     return _pack(text, units, counter, max_tokens, overlap)
 

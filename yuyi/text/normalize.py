@@ -19,6 +19,19 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 FOLDS = ("none", "t2s")
 
 
+def check_unicode(text: str, what: str = "text") -> str:
+    """Refuse lone surrogates (JSON and Python strings can hold them; no file, tokenizer or
+    store can): a clear error here instead of a crash three stages later."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        from yuyi.errors import InputError
+
+        raise InputError(f"{what} is not valid Unicode: lone surrogate U+{ord(text[exc.start]):04X} at "
+                         f"position {exc.start}") from None
+    return text
+
+
 @lru_cache(maxsize=1)
 def _t2s():
     import opencc
@@ -53,6 +66,7 @@ def normalise(text: str, fold: str = "none", lowercase: bool = False) -> str:
         raise ValueError(f"fold must be one of {FOLDS}, not {fold!r}")
     if not text:
         return ""
+    check_unicode(text)
     out = _LINE_BREAKS.sub("\n", text)
     out = unicodedata.normalize("NFKC", out)
     out = _INVISIBLE.sub("", out)

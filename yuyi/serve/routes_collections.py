@@ -1,0 +1,168 @@
+"""Collections, documents, ingest jobs and search."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from yuyi.serve import schemas as s
+from yuyi.serve.batching import Overloaded
+from yuyi.serve.errors import ApiError, log
+from yuyi.serve.runtime import Runtime, caller, model_unavailable, runtime, visible, writable
+from yuyi.serve.settings import ApiKey
+
+router = APIRouter(tags=["collections"])
+
+
+def info_out(rt: Runtime, name: str) -> s.CollectionOut:
+    i = rt.store.info(name)
+    return s.CollectionOut(name=i.name, model=i.model, dim=i.dim, documents=i.documents, chunks=i.chunks,
+                           backend=i.backend)
+
+
+@router.get("/v1/collections", response_model=list[s.CollectionOut])
+async def list_collections(key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
+    from yuyi.index import CollectionNotFound
+
+    out = []
+    for n in await run_in_threadpool(rt.store.list_collections):
+        if key is None or key.can_see(n):
+            try:
+                out.append(await run_in_threadpool(info_out, rt, n))
+            except CollectionNotFound:  # dropped while we listed
+                pass
+    return out
+
+
+@router.get("/v1/collections/{name}", response_model=s.CollectionOut)
+async def get_collection(name: str, key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
+    visible(key, name)
+    return await run_in_threadpool(info_out, rt, name)
+
+
+@router.delete("/v1/collections/{name}")
+async def drop_collection(name: str, key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
+    writable(key, name)
+    async with rt.write_lock:
+        await run_in_threadpool(rt.store.drop_collection, name)
+        rt.searchers.pop(name, None)
+    return {"dropped": name}
+
+
+def _ingest(rt: Runtime, name: str, body: s.UpsertRequest) -> s.UpsertResponse:
+    from yuyi.index.ingest import ingest
+    from yuyi.index.readers import Document
+
+    docs = [Document(d.id, d.text, dict(d.metadata), list(d.acl), d.source) for d in body.documents]
+    report = ingest(rt.store, name, docs, rt.bulk_encoder())
+    return s.UpsertResponse(collection=name, indexed=report.indexed, skipped_unchanged=report.skipped,
+                            chunks=report.chunks,
+                            failed=[{"where": f.where, "reason": f.reason} for f in report.failed])
+
+
+async def _locked_ingest(rt: Runtime, name: str, body: s.UpsertRequest) -> s.UpsertResponse:
+    async with rt.write_lock:
+        try:
+            return await run_in_threadpool(_ingest, rt, name, body)
+        finally:
+            rt.searchers.pop(name, None)
+
+
+@router.post("/v1/collections/{name}/documents", response_model=s.UpsertResponse,
+             responses={202: {"model": s.JobOut, "description": "A large upsert, accepted as a job."}})
+async def upsert(name: str, body: s.UpsertRequest, key: ApiKey | None = Depends(caller),
+                 rt: Runtime = Depends(runtime)):
+    """Upsert documents (chunked, embedded and indexed; unchanged ones are skipped). Model work
+    runs in small slices behind other callers' queries; an upsert with more than
+    `async_ingest_chars` characters is answered 202 with a job to poll at `/v1/jobs/{id}`."""
+    writable(key, name)
+    if len(body.documents) > rt.settings.max_inputs:
+        raise ApiError(413, "too_many_inputs", f"at most {rt.settings.max_inputs} documents per request")
+    if sum(len(d.text) for d in body.documents) <= rt.settings.async_ingest_chars:
+        return await _locked_ingest(rt, name, body)
+    job = rt.jobs.create(name, key.key if key else None, len(body.documents))
+
+    async def run() -> None:
+        job.status = "running"
+        try:
+            job.result = (await _locked_ingest(rt, name, body)).model_dump()
+            job.status = "done"
+        except Exception as exc:  # the job record carries the error; the server stays up
+            from yuyi.errors import YuyiError
+
+            job.status = "failed"
+            job.error = {"code": getattr(exc, "code", "internal_error"),
+                         "message": str(exc) if isinstance(exc, YuyiError) else "internal error"}
+            if not isinstance(exc, YuyiError):
+                log.error("ingest job %s failed", job.id, exc_info=exc)
+        finally:
+            job.finished = time.time()
+
+    task = asyncio.create_task(run())
+    rt.jobs.tasks.add(task)  # a reference, so the task is not collected while it runs
+    task.add_done_callback(rt.jobs.tasks.discard)
+    return JSONResponse(s.JobOut(**job.as_dict()).model_dump(), status_code=202,
+                        headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+@router.get("/v1/jobs/{job_id}", response_model=s.JobOut)
+async def get_job(job_id: str, key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
+    job = rt.jobs.get(job_id, key.key if key else None)
+    if job is None:
+        raise ApiError(404, "job_not_found", f"job {job_id!r} does not exist")
+    return s.JobOut(**job.as_dict())
+
+
+@router.delete("/v1/collections/{name}/documents/{doc_id}")
+async def delete_document(name: str, doc_id: str, key: ApiKey | None = Depends(caller),
+                          rt: Runtime = Depends(runtime)):
+    writable(key, name)
+    async with rt.write_lock:
+        removed = await run_in_threadpool(rt.store.delete_documents, name, [doc_id])
+        rt.searchers.pop(name, None)
+    if not removed:
+        raise ApiError(404, "document_not_found", f"document {doc_id!r} is not in {name!r}")
+    return {"deleted": doc_id, "chunks": removed}
+
+
+@router.post("/v1/collections/{name}/search", response_model=s.SearchResponse, tags=["search"])
+async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(caller),
+                 rt: Runtime = Depends(runtime)):
+    """Dense, keyword or hybrid search; results have the same shape as `yuyi search --json`.
+    When the model cannot encode the query within `search_budget_ms` (busy or down), hybrid
+    search answers from the keyword leg and says so in `degraded`."""
+    from yuyi.search import Searcher
+
+    visible(key, name)
+    searcher = rt.searchers.get(name)
+    if searcher is None:
+        searcher = await run_in_threadpool(Searcher, rt.store, name, rt.encoder)
+        rt.searchers[name] = searcher
+    groups = list(key.groups) if key is not None else body.groups
+    mode, degraded, vector = body.mode, None, None
+    if mode != "keyword":
+        try:
+            budget = rt.settings.search_budget_ms / 1000 if mode == "hybrid" else None
+            vector = (await rt.batcher.submit([body.query], "query", deadline_s=budget))[0][0]
+        except Overloaded as exc:
+            if mode != "hybrid":
+                rt.metrics.rejected.inc()
+                raise ApiError(429, "overloaded", f"server busy: {exc}; retry in {exc.retry_after:.0f} s",
+                               {"Retry-After": str(int(exc.retry_after))}) from exc
+            degraded, reason = "keyword_only", "busy"
+        except Exception as exc:
+            if mode != "hybrid":
+                raise model_unavailable(exc) from exc
+            log.warning("query encoding failed; answering from keywords: %s", type(exc).__name__)
+            degraded, reason = "keyword_only", "model_error"
+        if degraded:
+            rt.metrics.degraded.labels(reason).inc()
+            mode = "keyword"
+    results = await run_in_threadpool(searcher.search_vector, body.query, vector, mode, body.top_k,
+                                      body.filter, body.lang, groups, body.fusion, body.weight, body.collapse)
+    return s.SearchResponse(collection=name, mode=body.mode, results=[r.as_dict() for r in results],
+                            degraded=degraded)

@@ -1,0 +1,123 @@
+"""What the running service holds (encoder, store, batcher, jobs, metrics) and the encoding
+helpers every route shares: input checks, admission, ingest through the bulk lane."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from fastapi import Request
+
+from yuyi.errors import YuyiError
+from yuyi.serve.batching import MicroBatcher, Overloaded
+from yuyi.serve.errors import ApiError, log
+from yuyi.serve.jobs import Jobs
+from yuyi.serve.metrics import Metrics
+from yuyi.serve.settings import ApiKey, ServeSettings
+
+
+@dataclass
+class Runtime:
+    settings: ServeSettings
+    metrics: Metrics
+    encoder: Any = None
+    store: Any = None
+    batcher: MicroBatcher | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    searchers: dict = field(default_factory=dict)
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    jobs: Jobs = field(default_factory=Jobs)
+
+    # ---- model work --------------------------------------------------------------------------
+    def encode_now(self, texts: list[str], kind: str) -> tuple[np.ndarray, list[int]]:
+        """Runs on the model thread (called by the batcher)."""
+        t0 = time.perf_counter()
+        enc = self.encoder
+        with enc.lock:
+            out = enc.encode(texts, kind=kind, batch_size=max(32, self.settings.max_batch))
+            counts = list(enc.last_counts)
+        self.metrics.encode_seconds.observe(time.perf_counter() - t0)
+        return out, counts
+
+    async def embed(self, texts: list[str], kind: str, deadline_s: float | None = None
+                    ) -> tuple[np.ndarray, list[int]]:
+        try:
+            return await self.batcher.submit(texts, kind, deadline_s=deadline_s)
+        except Overloaded as exc:
+            self.metrics.rejected.inc()
+            raise ApiError(429, "overloaded", f"server busy: {exc}; retry in {exc.retry_after:.0f} s",
+                           {"Retry-After": str(int(exc.retry_after))}) from exc
+        except YuyiError:
+            raise
+        except Exception as exc:
+            raise model_unavailable(exc) from exc
+
+    def check_texts(self, texts: Sequence[str], field_name: str = "input") -> None:
+        if not texts:
+            raise ApiError(422, "empty_input", f"{field_name} must contain at least one text")
+        if len(texts) > self.settings.max_inputs:
+            raise ApiError(413, "too_many_inputs",
+                           f"{len(texts)} inputs; at most {self.settings.max_inputs} per request")
+        window = self.encoder.max_tokens or 2048
+        for i, t in enumerate(texts):
+            if not t.strip():
+                raise ApiError(422, "empty_input", f"{field_name}[{i}] is empty")
+            if len(t) > 20 * window:
+                raise ApiError(413, "input_too_long", f"{field_name}[{i}] has {len(t)} characters; far over the window")
+
+    def bulk_encoder(self) -> BulkEncoder:
+        return BulkEncoder(self)
+
+
+class BulkEncoder:
+    """The served encoder as ingest sees it, except that `encode` goes through the batcher's
+    bulk lane a few chunks at a time, so queries get the model between slices."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+        self._enc = runtime.encoder
+
+    def __getattr__(self, name: str):
+        return getattr(self._enc, name)
+
+    def encode(self, texts, kind: str = "passage", **_: Any) -> np.ndarray:
+        items = [texts] if isinstance(texts, str) else list(texts)
+        batcher, settings, parts, i = self._rt.batcher, self._rt.settings, [], 0
+        while i < len(items):
+            step = min(settings.bulk_texts, batcher.bulk_slice(items[i:], settings.bulk_slice_ms / 1000))
+            future = asyncio.run_coroutine_threadsafe(batcher.submit(items[i : i + step], kind, bulk=True),
+                                                      self._rt.loop)
+            parts.append(future.result()[0])
+            i += step
+        out = np.concatenate(parts) if parts else np.zeros((0, self._enc.dim), np.float32)
+        return out[0] if isinstance(texts, str) else out
+
+
+def model_unavailable(exc: BaseException) -> ApiError:
+    log.error("model call failed", exc_info=exc)
+    return ApiError(503, "model_unavailable", "the model could not run this request; retry later",
+                    {"Retry-After": "5"})
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.yuyi
+
+
+def caller(request: Request) -> ApiKey | None:
+    """The key the guard authenticated (None when the server runs without keys)."""
+    return request.scope.get("state", {}).get("api_key")
+
+
+def visible(key: ApiKey | None, name: str) -> None:
+    if key is not None and not key.can_see(name):
+        raise ApiError(404, "collection_not_found", f"collection {name!r} does not exist")
+
+
+def writable(key: ApiKey | None, name: str) -> None:
+    visible(key, name)
+    if key is not None and not key.write:
+        raise ApiError(403, "forbidden", "this API key may not modify collections")
