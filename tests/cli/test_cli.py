@@ -178,3 +178,10 @@ def test_bench_refuses_bad_input_clearly(tmp_path, args, message):
     corpus = _sample_corpus(tmp_path, 3)
     r = run("bench", "--corpus", str(corpus), "--out", str(tmp_path / "o"), *args)
     assert r.returncode == 2 and message in r.stderr.decode(), r.stderr.decode()
+
+
+@pytest.mark.parametrize("expr", ["year == " + "9" * 400, "year == " + "-" * 1900 + "1", "not " * 450 + "x == 1"])
+def test_search_reports_hostile_filters_in_one_line(tmp_path, expr):
+    r = run("search", "anything", "手表", "--filter", expr, "--store", str(tmp_path / "store"))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "error:" in err and "Traceback" not in err, err[-500:]

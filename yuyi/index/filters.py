@@ -43,6 +43,7 @@ def parse(expr: str) -> ast.AST:
         raise FilterError(f"filter expression is longer than {MAX_LENGTH} characters")
     if "\x00" in expr:
         raise FilterError("filter expression contains a NUL character")
+    _scalar(expr)  # lone surrogates: the parser cannot even read them
     try:
         tree = ast.parse(expr.strip(), mode="eval").body
     except SyntaxError as exc:
@@ -75,7 +76,7 @@ def _scalar(value):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise FilterError("string literal is not valid Unicode (lone surrogate)") from exc
+            raise FilterError("filter text is not valid Unicode (lone surrogate)") from exc
     return value
 
 
