@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yuyi-installed
 DATA_DIR ?= ../shared/data
 
-.PHONY: setup demo test test-slow lint quality perf browser load eval bench-demo bench-qa
+.PHONY: setup demo test test-slow lint quality perf browser load redteam eval bench-demo bench-qa
 
 setup: $(STAMP)
 
@@ -46,6 +46,12 @@ perf: setup
 
 load: setup
 	$(PY) scripts/serve_load.py
+
+# The service's red-team scenarios at full size (≈ 15 min): drop loop, 200 MB uploads, poisoned
+# batch, 1 MB ingest, 64-client flood, /metrics growth, model threads; then 2,000 schemathesis cases.
+redteam: setup
+	$(PY) scripts/serve_redteam.py --data-dir $(DATA_DIR)
+	YUYI_FUZZ_EXAMPLES=2000 $(VENV)/bin/pytest -q -s tests/serve/test_schema_fuzz.py
 
 # The CJK benchmark suite over every dataset, three models (≈ 45 min cold on 2 cores; cached reruns are fast).
 eval: setup

@@ -50,3 +50,8 @@ def default_store() -> str:
         return env
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return str(Path(base).expanduser() / "yuyi" / "store")
+
+
+def default_backend() -> str:
+    """`YUYI_BACKEND`: what runs the model when a command does not say (torch, onnx, onnx-int8)."""
+    return os.environ.get("YUYI_BACKEND", "torch").strip().lower() or "torch"

@@ -61,7 +61,8 @@ def test_generated_filters_run_on_a_real_store(store, expr):
 
 
 def test_hostile_literals_are_refused_clearly():
-    for expr, words in [("n == " + "9" * 400, "out of range"), ("n == " + "-" * 1900 + "1", "expected a string, number"),
+    for expr, words in [("n == " + "9" * 400, "out of range"),
+                        ("n == " + "-" * 1900 + "1", "expected a string, number"),
                         ("not " * 450 + "n == 1", "nested too deeply"), ("n == 1e999", "out of range"),
                         (" or ".join(["n == 1"] * 65), "comparisons"), ("n == '\ud800'", "surrogate"),
                         ("n == 'a\x00'", "NUL")]:

