@@ -42,8 +42,10 @@ def start(extra: list[str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     yuyi = str(Path(sys.executable).parent / "yuyi")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "YUYI_STORE": tempfile.mkdtemp()}
+    # The log goes to a file: an unread pipe fills up and then blocks the server on its next warning.
+    log = tempfile.NamedTemporaryFile(prefix="yuyi-serve-", suffix=".log", delete=False)
     proc = subprocess.Popen([yuyi, "serve", "--port", str(port), *extra], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -53,7 +55,7 @@ def start(extra: list[str]) -> tuple[subprocess.Popen, str]:
         except httpx.HTTPError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("server did not start: " + proc.stderr.read().decode()[-1000:])
+    raise RuntimeError("server did not start: " + Path(log.name).read_text(errors="replace")[-1000:])
 
 
 async def load(url: str, clients: int, seconds: float) -> dict:

@@ -134,7 +134,7 @@ def ingest(tmp: Path, data_dir: Path) -> None:
     while status not in ("done", "failed") and time.time() - t0 < 1200:
         s = time.perf_counter()
         code = httpx.post(url + "/v1/embeddings", json={"input": "防水手表"}, headers=h(KEY_B), timeout=60).status_code
-        latencies.append(time.perf_counter() - s if code == 200 else float("inf"))
+        latencies.append(time.perf_counter() - s if code == 200 else 999.0)  # a failure counts as 999 s
         status = httpx.get(job_url, headers=h(KEY_A)).json()["status"] if r.status_code == 202 else "done"
         time.sleep(max(0.0, 1 - (time.perf_counter() - s)))
     job = httpx.get(job_url, headers=h(KEY_A)).json() if r.status_code == 202 else r.json()
@@ -216,12 +216,15 @@ def metrics(n: int = 10_000) -> None:
     port = int(url.rsplit(":", 1)[1])
     before = len(httpx.get(url + "/metrics").content)
     methods = ["GET", "POST", "PUT", "DELETE", "PURGE", "X" * 30]
+    statuses: dict[int, int] = {}
+    t0 = time.perf_counter()
     for i in range(n):
-        raw_status(port, methods[i % len(methods)], f"/{random.getrandbits(64):x}/{i}",
-                   {"Content-Length": str(random.randint(5 << 20, 1 << 40))})
+        code = raw_status(port, methods[i % len(methods)], f"/{random.getrandbits(64):x}/{i}",
+                          {"Content-Length": str(random.randint(5 << 20, 1 << 40))})
+        statuses[code] = statuses.get(code, 0) + 1
     after = len(httpx.get(url + "/metrics").content)
-    rows.append(("/metrics size", f"{n} requests to random paths and methods",
-                 f"{before / 1024:.1f} KiB before, {after / 1024:.1f} KiB after"))
+    rows.append(("/metrics size", f"{n} requests to random paths and methods in {time.perf_counter() - t0:.0f} s",
+                 f"{before / 1024:.1f} KiB before, {after / 1024:.1f} KiB after; answers {statuses} (-1 = none)"))
     proc.kill()
 
 
@@ -266,8 +269,11 @@ def main() -> None:
              "threads": threads}
     for name in args.only.split(","):
         t0 = time.time()
-        steps[name]()
-        Console(stderr=True).print(f"{name}: {time.time() - t0:.0f} s", highlight=False)
+        try:
+            steps[name]()
+        except Exception as exc:  # one failed scenario is a row, not the end of the run
+            rows.append((name, "failed to run", f"{type(exc).__name__}: {exc}"))
+        Console(stderr=True).print(f"{name}: {time.time() - t0:.0f} s — {rows[-1] if rows else ''}", highlight=False)
     table = Table(title="yuyi serve red team (real servers on 127.0.0.1)")
     for col in ("scenario", "load", "result"):
         table.add_column(col)

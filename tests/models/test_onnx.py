@@ -1,0 +1,92 @@
+"""ONNX backends: parity with torch on real CJK text, a process that never imports torch, and
+clear errors for broken model directories, unknown backends and a missing GPU."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yuyi.errors import InputError, ModelUnavailableError
+from yuyi.models import load_encoder
+
+TEXTS = ["这款手表防水吗？", "東京タワーの高さは何メートルですか", "서울에서 부산까지 얼마나 걸려요?",
+         "龍井茶產於杭州西湖", "waterproof watch for swimming", "明天北京会下雨吗" * 40]
+
+
+@pytest.fixture(scope="module")
+def int8():
+    return load_encoder("multilingual-e5-small", backend="onnx-int8")
+
+
+def test_int8_matches_torch_on_cjk_text(e5, int8):
+    for kind in ("query", "passage"):
+        ref, got = e5.encode(TEXTS, kind=kind), int8.encode(TEXTS, kind=kind)
+        cos = (ref * got).sum(1)
+        assert cos.min() > 0.97 and cos.mean() > 0.985, cos
+    assert int8.count_tokens(TEXTS) == e5.count_tokens(TEXTS)
+    assert int8.name == e5.name and int8.label == "multilingual-e5-small@onnx-int8"
+    big = (Path(int8.directory) / "model.onnx").stat().st_size / 2**20
+    assert big < 160, big  # the 250k-row word embedding is int8 too
+
+
+def test_order_is_restored_after_length_bucketing(int8):
+    texts = ["短", "这是一个稍微长一点的句子，用来测试排序。" * 5, "中等长度的句子", "x"]
+    one_by_one = np.stack([int8.encode(t) for t in texts])
+    assert np.allclose(int8.encode(texts, batch_size=2), one_by_one, atol=1e-4)
+
+
+def test_name_at_backend_spelling_and_errors(tmp_path, int8):
+    assert load_encoder("multilingual-e5-small@onnx-int8").label == int8.label
+    with pytest.raises(InputError, match="unknown backend"):
+        load_encoder("multilingual-e5-small", backend="tensorrt")
+    with pytest.raises(InputError, match="no CUDA GPU"):
+        load_encoder("multilingual-e5-small", device="cuda")
+    broken = tmp_path / "broken"
+    shutil.copytree(int8.directory, broken)
+    (broken / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelUnavailableError, match="not a loadable ONNX model"):
+        load_encoder(str(broken))
+    (broken / "model.onnx").unlink()
+    with pytest.raises(ModelUnavailableError, match="missing"):
+        load_encoder(str(broken))
+    (broken / "yuyi_onnx.json").write_text("{}")
+    with pytest.raises(ModelUnavailableError, match="lacks"):
+        load_encoder(str(broken))
+
+
+def test_an_onnx_process_never_imports_torch(int8, tmp_path):
+    """Load, encode, index and search, and serve one request, all in one process without torch."""
+    script = f"""
+import sys, json, httpx, threading, time
+from yuyi.models import load_encoder
+from yuyi.index import open_store
+from yuyi.index.ingest import ingest
+from yuyi.index.readers import Document
+from yuyi.search import Searcher
+enc = load_encoder({str(int8.directory)!r})
+enc.encode(["防水手表"], kind="query")
+store = open_store({str(tmp_path / "store")!r})
+ingest(store, "c", [Document("a", "这款防水手表适合游泳。"), Document("b", "龙井茶产于杭州。")], enc)
+hits = Searcher(store, "c", enc).search("防水手錶", mode="hybrid")
+assert hits[0].doc_id == "a", hits
+import uvicorn
+from yuyi.serve import ServeSettings, create_app
+app = create_app(ServeSettings(), encoder=enc, store=store)
+server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+threading.Thread(target=server.run, daemon=True).start()
+while not server.started: time.sleep(0.05)
+port = server.servers[0].sockets[0].getsockname()[1]
+r = httpx.post(f"http://127.0.0.1:{{port}}/v1/collections/c/search", json={{"query": "龙井"}}, timeout=60)
+assert r.status_code == 200 and r.json()["results"][0]["doc_id"] == "b", r.text
+server.should_exit = True
+print(json.dumps(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))))
+"""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
