@@ -105,36 +105,52 @@ def upload(tmp: Path) -> None:
 def poison(tmp: Path) -> None:
     proc, url = keyed_server(tmp)
 
-    async def go():
+    retries = [0]
+
+    async def tenant_b(c: httpx.AsyncClient, i: int) -> list[int]:
+        """A polite client: on 429 it waits Retry-After and tries again (up to 5 times)."""
+        codes = []
+        for j in range(5):
+            for _ in range(6):
+                r = await c.post(url + "/v1/embeddings", json={"input": [f"正常的句子{i}-{j}"] * 4}, headers=h(KEY_B))
+                if r.status_code != 429:
+                    break
+                retries[0] += 1
+                await asyncio.sleep(float(r.headers.get("retry-after", 1)) * (0.5 + random.random()))
+            codes.append(r.status_code)
+        return codes
+
+    async def tenant_a(c: httpx.AsyncClient) -> list[int]:
+        return [(await c.post(url + "/v1/embeddings", content=b'{"input": ["ok", "\\ud800"]}',
+                              headers={**h(KEY_A), "content-type": "application/json"})).status_code for _ in range(6)]
+
+    async def go():  # 30 clients × 5 requests of tenant B while 5 clients of A send poisoned ones
         async with httpx.AsyncClient(timeout=60) as c:
-            good = [c.post(url + "/v1/embeddings", json={"input": [f"正常的句子{i}"] * 4}, headers=h(KEY_B))
-                    for i in range(150)]
-            bad = [c.post(url + "/v1/embeddings", content=b'{"input": ["ok", "\\ud800"]}', headers={
-                **h(KEY_A), "content-type": "application/json"}) for _ in range(30)]
-            mixed = [x for pair in zip(good, bad + [None] * 120, strict=True) for x in pair if x is not None]
-            return await asyncio.gather(*mixed)
+            return await asyncio.gather(*[tenant_b(c, i) for i in range(30)], *[tenant_a(c) for _ in range(5)])
 
     out = asyncio.run(go())
-    b = [r.status_code for r in out if r.request.headers["authorization"].endswith(KEY_B)]
-    a = [r.status_code for r in out if r.request.headers["authorization"].endswith(KEY_A)]
-    rows.append(("poisoned batch", "30 lone-surrogate requests among tenant B's 150",
-                 f"tenant B failed: {sum(c != 200 for c in b)} of {len(b)}; poisoned answered {sorted(set(a))}"))
+    b = [code for codes in out[:30] for code in codes]
+    a = [code for codes in out[30:] for code in codes]
+    rows.append(("poisoned batch", f"{len(a)} lone-surrogate requests among tenant B's {len(b)} (30 clients)",
+                 f"tenant B not 200: {sum(c != 200 for c in b)} of {len(b)} ({retries[0]} retries after 429); "
+                 f"poisoned answered {sorted(set(a))}"))
     proc.kill()
 
 
-def ingest(tmp: Path, data_dir: Path) -> None:
-    text = _cmrc_text(data_dir, 1 << 20)
+def ingest(tmp: Path, data_dir: Path, size: int = 1 << 20) -> None:
+    text = _cmrc_text(data_dir, size)
     proc, url = keyed_server(tmp)
     t0 = time.time()
     r = httpx.post(url + "/v1/collections/a/documents", json={"documents": [{"id": "big", "text": text}]},
                    headers=h(KEY_A), timeout=900)
     job_url = url + r.headers.get("location", "")
-    latencies = []
+    latencies, codes = [], {}
     status = r.json().get("status")
     while status not in ("done", "failed") and time.time() - t0 < 1200:
         s = time.perf_counter()
         code = httpx.post(url + "/v1/embeddings", json={"input": "防水手表"}, headers=h(KEY_B), timeout=60).status_code
-        latencies.append(time.perf_counter() - s if code == 200 else 999.0)  # a failure counts as 999 s
+        latencies.append(time.perf_counter() - s)
+        codes[code] = codes.get(code, 0) + 1
         status = httpx.get(job_url, headers=h(KEY_A)).json()["status"] if r.status_code == 202 else "done"
         time.sleep(max(0.0, 1 - (time.perf_counter() - s)))
     job = httpx.get(job_url, headers=h(KEY_A)).json() if r.status_code == 202 else r.json()
@@ -142,7 +158,7 @@ def ingest(tmp: Path, data_dir: Path) -> None:
     rows.append(("1 MB document ingest", f"{len(text.encode()) / 2**20:.2f} MiB, {chunks} chunks, "
                  f"{time.time() - t0:.0f} s ({r.status_code} → {status})",
                  f"other tenant, {len(latencies)} requests: p50 {pct(latencies, 50) * 1000:.0f} ms, "
-                 f"p99 {pct(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"))
+                 f"p99 {pct(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; statuses {codes}"))
     proc.kill()
 
 

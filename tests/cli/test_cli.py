@@ -185,3 +185,19 @@ def test_search_reports_hostile_filters_in_one_line(tmp_path, expr):
     r = run("search", "anything", "手表", "--filter", expr, "--store", str(tmp_path / "store"))
     err = r.stderr.decode()
     assert r.returncode == 2 and "error:" in err and "Traceback" not in err, err[-500:]
+
+
+def test_export_writes_a_loadable_model_with_a_parity_report(tmp_path, data_dir):
+    out = tmp_path / "e5-int8"
+    r = run("export", "multilingual-e5-small", "--format", "onnx-int8", "--out", str(out), "--data-dir",
+            str(data_dir), "--parity-limit", "40")
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    report = json.loads((out / "parity.json").read_text())
+    assert report["mean_cosine"] > 0.98 and report["candidate"] == "multilingual-e5-small@onnx-int8"
+    assert {"tatoeba-cmn top-1", "cmrc2018-retrieval ndcg@10"} <= set(report["quality"])
+    again = run("export", "multilingual-e5-small", "--out", str(out))
+    assert again.returncode == 2 and "not empty" in again.stderr.decode()
+    emb = run("embed", "--model", str(out), "--kind", "query", input="防水手表\n".encode())
+    assert emb.returncode == 0 and len(json.loads(emb.stdout.decode().splitlines()[0])["embedding"]) == 384
+    bad = run("embed", "--backend", "tensorrt", input=b"x\n")
+    assert bad.returncode == 2 and "unknown backend" in bad.stderr.decode()

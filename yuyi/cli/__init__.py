@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import bench, demo, embed, evaluate, index, models, serve, text
+from yuyi.cli import bench, demo, embed, evaluate, export, index, models, serve, text
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -27,6 +27,7 @@ app.command("bench")(bench.bench)
 app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)
+app.command("export")(export.export)
 
 
 def main() -> None:

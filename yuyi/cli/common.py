@@ -6,9 +6,15 @@ import json
 import sys
 from pathlib import Path
 
+import typer
 from rich.console import Console
 
 from yuyi.errors import InputError
+
+BACKEND = typer.Option(None, "--backend", envvar="YUYI_BACKEND",
+                       help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached) "
+                            "[default: torch]. MODEL@BACKEND says the same.")
+DEVICE = typer.Option(None, "--device", help="cpu or cuda [default: cpu].")
 
 console = Console()
 err_console = Console(stderr=True)

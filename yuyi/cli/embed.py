@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from yuyi.cli.common import console, err_console, read_texts
+from yuyi.cli.common import BACKEND, DEVICE, console, err_console, read_texts
 from yuyi.errors import InputError
 
 MODEL_OPT = typer.Option(
@@ -21,11 +21,11 @@ MODEL_OPT = typer.Option(
 KIND_OPT = typer.Option("passage", "--kind", help="query or passage: selects the model's prompt.")
 
 
-def _load(model: str | None):
+def _load(model: str | None, backend: str | None = None, device: str | None = None):
     from yuyi.models import load_encoder
 
     with err_console.status(f"loading {model or 'default model'}…"):
-        return load_encoder(model)
+        return load_encoder(model, device=device, backend=backend)
 
 
 def embed(
@@ -35,6 +35,8 @@ def embed(
     output: str = typer.Option(None, "--output", "-o", help="FILE.npy or FILE.jsonl [default: JSON lines on stdout]."),
     text_field: str = typer.Option("text", help="Field to read from .jsonl input."),
     batch_size: int = typer.Option(32, min=1, help="Texts per model batch."),
+    backend: str = BACKEND,
+    device: str = DEVICE,
 ) -> None:
     """Embed texts, one per line, with the model's query or passage prompt applied."""
     if output and Path(output).suffix not in {".npy", ".jsonl"}:
@@ -42,7 +44,7 @@ def embed(
     if kind not in {"query", "passage"}:
         raise InputError(f"--kind must be query or passage, not {kind!r}")
     items = read_texts(input, text_field)
-    encoder = _load(model)
+    encoder = _load(model, backend, device)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         vectors = encoder.encode([t for _, t in items], kind=kind, batch_size=batch_size)
@@ -67,13 +69,14 @@ def similarity(
     model: str = MODEL_OPT,
     kind: str = typer.Option("query", "--kind", help="Prompt for all texts (e5 recommends query for symmetric tasks)."),
     as_json: bool = typer.Option(False, "--json", help="Print the matrix as JSON."),
+    backend: str = BACKEND,
 ) -> None:
     """Cosine-similarity matrix of the given texts."""
     if len(texts) < 2:
         raise InputError("give at least two texts to compare")
     if any(not t.strip() for t in texts):
         raise InputError("texts must not be empty")
-    encoder = _load(model)
+    encoder = _load(model, backend)
     vectors = encoder.encode(texts, kind=kind)
     matrix = vectors @ vectors.T
     if as_json:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from yuyi.cli.common import console, err_console
+from yuyi.cli.common import BACKEND, console, err_console
 from yuyi.errors import InputError
 
 
@@ -25,6 +25,7 @@ def evaluate(
     out: str = typer.Option("eval-results", "--out", help="Folder for results.json, results.md and charts."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached embeddings."),
     list_tasks: bool = typer.Option(False, "--list-tasks", help="Print the task ids and exit."),
+    backend: str = BACKEND,
 ) -> None:
     """Evaluate models on real CJK benchmarks (STS, pair classification, bitext, retrieval,
     classification, clustering); writes JSON, Markdown and a PNG chart."""
@@ -48,7 +49,7 @@ def evaluate(
     except KeyError as exc:
         raise InputError(str(exc.args[0])) from exc
     names = (model or "multilingual-e5-small").split(",")
-    encoders = [load_encoder(n.strip()) for n in names]
+    encoders = [load_encoder(n.strip(), backend=None if "@" in n else backend) for n in names]
     t0 = time.perf_counter()
 
     total = len(encoders) * len(task_ids)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from yuyi.cli.common import console, decode_utf8, err_console, read_input_bytes
+from yuyi.cli.common import BACKEND, DEVICE, console, decode_utf8, err_console, read_input_bytes
 from yuyi.errors import InputError
 
 STORE = typer.Option(None, "--store", "-s", envvar="YUYI_STORE",
@@ -39,6 +39,8 @@ def index(
     batch: int = typer.Option(32, min=1, help="Documents per write batch (a batch commits atomically)."),
     store: str = STORE,
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    backend: str = BACKEND,
+    device: str = DEVICE,
 ) -> None:
     """Index documents: chunk, embed, store; re-running skips unchanged documents."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -54,7 +56,7 @@ def index(
     failures: list = []
     docs = read_documents(paths, fmt, fields, failures)
     with err_console.status(f"loading {model or 'multilingual-e5-small'}…"):
-        encoder = load_encoder(model)
+        encoder = load_encoder(model, device=device, backend=backend)
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                TextColumn("{task.fields[docs]} docs · {task.fields[chunks]} chunks · {task.fields[skipped]} unchanged"),
                TimeElapsedColumn())
@@ -117,6 +119,7 @@ def search(
     queries: str = typer.Option(None, "--queries", help="File with one query per line (or JSONL with 'query')."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines: id, doc_id, score, text, metadata, ranks."),
     store: str = STORE,
+    backend: str = BACKEND,
 ) -> None:
     """Search a collection by meaning, keyword or both."""
     from yuyi.search import Searcher
@@ -131,7 +134,7 @@ def search(
     group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
     st = _store(store)
     with err_console.status("loading model…"):
-        searcher = Searcher(st, collection)
+        searcher = Searcher(st, collection, keyword_only=mode == "keyword", backend=backend)
     results = searcher.search_many(qs, mode=mode, top_k=top_k, filter=filter, lang=lang, groups=group_list,
                                    fusion=fusion, weight=weight, collapse=not no_collapse)
     if as_json:

@@ -43,9 +43,15 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="JSON lines i
 
 
 @app.command("pull")
-def pull_model(name: str = typer.Argument(..., help="Catalog name, alias or hub id.")) -> None:
+def pull_model(name: str = typer.Argument(..., help="Catalog name, alias or hub id."),
+               int8: bool = typer.Option(True, "--int8/--no-int8",
+                                         help="Also write the ONNX INT8 export (the fast path).")) -> None:
     """Make a model available locally (materialise a bundled source, or download from the hub)."""
-    from yuyi.models import pull
+    from yuyi.models import get_spec, load_encoder, pull
+    from yuyi.models.loading import onnx_dir
 
     where = pull(name)
     console.print(f"[green]ready:[/green] {name} → {where}")
+    if int8 and get_spec(name).offline_source != "use":
+        enc = load_encoder(name, backend="onnx-int8")
+        console.print(f"[green]ready:[/green] {name}@onnx-int8 → {onnx_dir(name, 'onnx-int8')} ({enc.source})")

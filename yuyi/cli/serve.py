@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from yuyi.cli.common import BACKEND, DEVICE
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (keep 127.0.0.1 unless behind a proxy)."),
@@ -22,6 +24,8 @@ def serve(
                                            "(\"degraded\": \"keyword_only\") when encoding would take longer."),
     model_threads: int = typer.Option(None, min=1, help="Threads for the model [default: cores - 1]."),
     async_ingest_chars: int = typer.Option(200_000, min=0, help="Upserts with more text run as a job (202)."),
+    backend: str = BACKEND,
+    device: str = DEVICE,
     max_body_mb: float = typer.Option(4.0, min=0.001, help="Largest request body, MiB (enforced while streaming)."),
     no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (for comparison)."),
     max_inputs: int = typer.Option(256, min=1, help="Most texts or documents per request."),
@@ -36,5 +40,7 @@ def serve(
                              max_wait_ms=max_wait_ms, max_queue=max_queue, batching=not no_batching,
                              max_inputs=max_inputs, deadline_ms=deadline_ms, search_budget_ms=search_budget_ms,
                              model_threads=model_threads or default_model_threads(),
-                             async_ingest_chars=async_ingest_chars, max_body_bytes=int(max_body_mb * 1024 * 1024))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", loop="uvloop", http="httptools")
+                             async_ingest_chars=async_ingest_chars, backend=backend, device=device,
+                             max_body_bytes=int(max_body_mb * 1024 * 1024))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", loop="uvloop",
+                http="httptools")

@@ -78,10 +78,11 @@ def index_phase(job: dict) -> dict:
     except YuyiError as exc:
         out["error"] = str(exc)
         return out
-    out.update(model=encoder.name, dim=encoder.dim, load_seconds=round(time.perf_counter() - t0, 2),
+    out.update(model=encoder.label, backend=encoder.backend, dim=encoder.dim,
+               load_seconds=round(time.perf_counter() - t0, 2),
                device=str(getattr(encoder.model, "device", "cpu")), size_m=encoder.spec.size_m,
                languages=list(encoder.spec.languages))
-    folder = Path(job["workdir"]) / encoder.name
+    folder = Path(job["workdir"]) / encoder.label
     shutil.rmtree(folder, ignore_errors=True)
     store = LocalStore(folder)
     docs = [Document(*d) for d in job["docs"]]

@@ -63,7 +63,7 @@ class Searcher:
     """
 
     def __init__(self, store: Store, collection: str, encoder: Encoder | None = None,
-                 keyword_only: bool = False) -> None:
+                 keyword_only: bool = False, backend: str | None = None) -> None:
         """`keyword_only=True` loads no model (keyword search needs none); other modes then refuse."""
         self.store, self.collection = store, collection
         self.info = store.info(collection)
@@ -73,7 +73,7 @@ class Searcher:
         if encoder is None:
             from yuyi.models import load_encoder
 
-            encoder = load_encoder(self.info.model)
+            encoder = load_encoder(self.info.model, backend=backend)
         if encoder.name != self.info.model or encoder.dim != self.info.dim:
             raise ModelMismatch(f"collection {collection!r} was built with {self.info.model}; "
                                 f"cannot query it with {encoder.name}")

@@ -43,7 +43,8 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
         from yuyi.models import load_encoder
 
         rt.loop = asyncio.get_running_loop()
-        rt.encoder = encoder or await run_in_threadpool(load_encoder, settings.model)
+        rt.encoder = encoder or await run_in_threadpool(load_encoder, settings.model, settings.device,
+                                                        settings.backend)
         rt.store = store or open_store(settings.store)
         secrets.append(str(getattr(rt.store, "root", "") or ""))
         rt.encoder.set_threads(settings.model_threads)
@@ -56,6 +57,7 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
             await rt.batcher.submit((WARMUP_TEXTS * 8)[: min(n, settings.max_queue)], "query",
                                     deadline_s=float("inf"))
         rt.metrics.queue_depth.set_function(lambda: rt.batcher.pending)
+        rt.metrics.admission_correction.set_function(lambda: rt.batcher.correction)
         yield
         await rt.batcher.stop()
         rt.store.close()

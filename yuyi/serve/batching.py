@@ -70,11 +70,13 @@ class MicroBatcher:
         self.per_call = 0.01
         self.seconds_per_unit = INITIAL_SECONDS_PER_UNIT
         self._observed: deque[tuple[int, float]] = deque(maxlen=64)
-        # Observed ÷ estimated wait of admitted requests, 99th percentile: what the model-time
-        # estimate misses (the event loop, the GIL, other processes, batch-to-batch variance) is
-        # learnt from how long admitted requests really took, so ~99% finish within the deadline.
+        # Observed ÷ estimated interactive wait of admitted requests, 99th percentile: what the
+        # model-time estimate misses (the event loop, the GIL, other processes, batch-to-batch
+        # variance) is learnt from how long admitted requests really took, so ~99% finish within
+        # the deadline. Bulk slices ahead are added unscaled (their cost is measured directly).
         self.correction = 1.5  # a cautious start until 16 admitted requests have been timed
         self._ratios: deque[float] = deque(maxlen=256)
+        self._bulk_busy = False
         self.bulk_seconds_per_unit = INITIAL_SECONDS_PER_UNIT  # ingest chunks (long: attention costs more)
         self.pending = 0  # interactive texts queued or being encoded
         self._fast: deque[_Job] = deque()
@@ -102,12 +104,20 @@ class MicroBatcher:
 
     def estimate_wait(self, texts: list[str]) -> float:
         """Seconds until an interactive request for `texts` would be answered, by current estimates."""
+        interactive, bulk = self._model_wait(texts)
+        return interactive * self.correction + bulk
+
+    def _model_wait(self, texts: list[str]) -> tuple[float, float]:
+        """(interactive model time ahead and own, bulk model time ahead) in seconds."""
+        busy = max(0.0, self._busy_until - time.monotonic())
         batches = math.ceil(self._queued_texts / self.max_batch)
-        ahead = (max(0.0, self._busy_until - time.monotonic()) + batches * self.per_call
-                 + self._queued_units * self.seconds_per_unit)
-        if self._bulk:  # the next turn may be a bulk slice's
-            ahead += self._bulk[0].units * self.bulk_seconds_per_unit
-        return (ahead + self.per_call + work_units(texts) * self.seconds_per_unit) * self.correction
+        interactive = (batches + 1) * self.per_call + (self._queued_units + work_units(texts)) * self.seconds_per_unit
+        bulk = self._bulk[0].units * self.bulk_seconds_per_unit if self._bulk else 0.0  # it may take the next turn
+        if self._bulk_busy:
+            bulk += busy
+        else:
+            interactive += busy
+        return interactive, bulk
 
     def _fit(self) -> None:
         units = np.array([u for u, _ in self._observed], dtype=float)
@@ -134,7 +144,8 @@ class MicroBatcher:
         units = work_units(texts)
         if not bulk:
             deadline = self.deadline if deadline_s is None else deadline_s
-            wait = self.estimate_wait(texts)
+            interactive, bulk_ahead = self._model_wait(texts)
+            wait = interactive * self.correction + bulk_ahead
             if wait > deadline or self.pending + len(texts) > self.max_queue:
                 retry = max(1, math.ceil(wait - deadline)) if wait > deadline else 1
                 raise Overloaded(f"about {wait:.1f} s of model work is ahead; deadline {deadline:.1f} s", retry)
@@ -147,8 +158,8 @@ class MicroBatcher:
         t0 = time.monotonic()
         try:
             result = await job.future
-            if not bulk and wait > 0.02:
-                self._ratios.append((time.monotonic() - t0) / (wait / self.correction))
+            if not bulk and interactive > 0.01:
+                self._ratios.append((time.monotonic() - t0 - bulk_ahead) / interactive)
                 if len(self._ratios) >= 16 and len(self._ratios) % 4 == 0:
                     self.correction = min(max(float(np.percentile(self._ratios, 99)), 0.8), 5.0)
             return result
@@ -193,6 +204,7 @@ class MicroBatcher:
         units = sum(j.units for j in group)
         bulk = group[0].bulk
         t0 = time.perf_counter()
+        self._bulk_busy = bulk
         self._busy_until = time.monotonic() + (units * self.bulk_seconds_per_unit if bulk
                                                else self.per_call + units * self.seconds_per_unit)
         try:

@@ -21,6 +21,8 @@ class Metrics:
                                 "within the deadline", registry=self.registry)
         self.degraded = Counter("yuyi_search_degraded_total", "hybrid searches answered from keywords alone",
                                 ["reason"], registry=self.registry)
+        self.admission_correction = Gauge("yuyi_admission_correction", "observed ÷ estimated wait (99th "
+                                          "percentile) applied before admitting a request", registry=self.registry)
         self.queue_depth = Gauge("yuyi_queue_depth", "texts waiting for or inside the model", registry=self.registry)
 
     def render(self) -> tuple[bytes, str]:

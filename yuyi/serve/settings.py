@@ -35,6 +35,8 @@ def default_model_threads() -> int:
 @dataclass
 class ServeSettings:
     model: str | None = None
+    backend: str | None = None  # torch, onnx, onnx-int8 (None: YUYI_BACKEND, else torch)
+    device: str | None = None
     store: str | None = None
     api_keys: dict[str, ApiKey] = field(default_factory=dict)  # empty: no auth (local/dev use)
     max_body_bytes: int = 4 * 1024 * 1024  # enforced while the body streams in, chunked or not
