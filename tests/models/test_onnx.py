@@ -37,7 +37,11 @@ def test_int8_matches_torch_on_cjk_text(e5, int8):
 def test_order_is_restored_after_length_bucketing(int8):
     texts = ["短", "这是一个稍微长一点的句子，用来测试排序。" * 5, "中等长度的句子", "x"]
     one_by_one = np.stack([int8.encode(t) for t in texts])
-    assert np.allclose(int8.encode(texts, batch_size=2), one_by_one, atol=1e-4)
+    batched = int8.encode(texts, batch_size=2)
+    # Dynamic INT8 scales activations per batch, so vectors move slightly with their batch-mates;
+    # each must still sit on its own text.
+    sims = batched @ one_by_one.T
+    assert list(sims.argmax(1)) == [0, 1, 2, 3] and sims.diagonal().min() > 0.99, sims
 
 
 def test_name_at_backend_spelling_and_errors(tmp_path, int8):

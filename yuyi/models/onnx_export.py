@@ -65,9 +65,12 @@ def _export_graph(model, path: Path) -> str:
 
     transformer = model[0].auto_model.eval()
     pool = model[1] if len(model) > 1 else None
-    mode = "cls" if getattr(pool, "pooling_mode_cls_token", False) else "mean"
-    if pool is not None and not (getattr(pool, "pooling_mode_mean_tokens", False) or mode == "cls"):
-        raise ModelUnavailableError("only mean or CLS pooling can be exported")
+    mode = getattr(pool, "pooling_mode", None) or (  # sentence-transformers 6 / older attribute names
+        "cls" if getattr(pool, "pooling_mode_cls_token", False) else "mean")
+    if isinstance(mode, (list, tuple)):
+        mode = mode[0] if len(mode) == 1 else "unsupported"
+    if mode not in ("mean", "cls"):
+        raise ModelUnavailableError(f"only mean or CLS pooling can be exported, not {mode!r}")
     takes_types = "token_type_ids" in transformer.forward.__code__.co_varnames
 
     class Sentence(torch.nn.Module):
