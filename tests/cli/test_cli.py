@@ -189,12 +189,14 @@ def test_search_reports_hostile_filters_in_one_line(tmp_path, expr):
 
 def test_export_writes_a_loadable_model_with_a_parity_report(tmp_path, data_dir):
     out = tmp_path / "e5-int8"
+    # Cosine parity only: the quality sets encode whole QA corpora with both models (minutes);
+    # scripts/onnx_bench.py and `yuyi export` without --parity-limit 0 report them.
     r = run("export", "multilingual-e5-small", "--format", "onnx-int8", "--out", str(out), "--data-dir",
-            str(data_dir), "--parity-limit", "40")
+            str(data_dir), "--parity-limit", "0")
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     report = json.loads((out / "parity.json").read_text())
     assert report["mean_cosine"] > 0.98 and report["candidate"] == "multilingual-e5-small@onnx-int8"
-    assert {"tatoeba-cmn top-1", "cmrc2018-retrieval ndcg@10"} <= set(report["quality"])
+    assert report["sentences"] >= 300 and "stsb-zh" in report["sentences_from"]
     again = run("export", "multilingual-e5-small", "--out", str(out))
     assert again.returncode == 2 and "not empty" in again.stderr.decode()
     emb = run("embed", "--model", str(out), "--kind", "query", input="防水手表\n".encode())
