@@ -102,11 +102,6 @@ class MicroBatcher:
         """Run something else that needs the model (token counting) on the model thread."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
-    def estimate_wait(self, texts: list[str]) -> float:
-        """Seconds until an interactive request for `texts` would be answered, by current estimates."""
-        interactive, bulk = self._model_wait(texts)
-        return interactive * self.correction + bulk
-
     def _model_wait(self, texts: list[str]) -> tuple[float, float]:
         """(interactive model time ahead and own, bulk model time ahead) in seconds."""
         busy = max(0.0, self._busy_until - time.monotonic())
