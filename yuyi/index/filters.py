@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from yuyi.errors import InputError
+from yuyi.text.normalize import lone_surrogate
 
 BUILTIN_FIELDS = ("doc_id", "lang", "source")
 MAX_LENGTH = 2000
@@ -72,11 +73,8 @@ def _scalar(value):
         raise FilterError("integer literal out of range (filters compare 64-bit integers)")
     if isinstance(value, float) and not math.isfinite(value):
         raise FilterError("number literal out of range")
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise FilterError("filter text is not valid Unicode (lone surrogate)") from exc
+    if isinstance(value, str) and lone_surrogate(value) is not None:
+        raise FilterError("filter text is not valid Unicode (lone surrogate)")
     return value
 
 

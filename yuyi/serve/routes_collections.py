@@ -150,9 +150,7 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
             vector = (await rt.batcher.submit([body.query], "query", deadline_s=budget))[0][0]
         except Overloaded as exc:
             if mode != "hybrid":
-                rt.metrics.rejected.inc()
-                raise ApiError(429, "overloaded", f"server busy: {exc}; retry in {exc.retry_after:.0f} s",
-                               {"Retry-After": str(int(exc.retry_after))}) from exc
+                raise rt.overloaded(exc) from exc
             degraded, reason = "keyword_only", "busy"
         except Exception as exc:
             if mode != "hybrid":

@@ -48,13 +48,17 @@ class Runtime:
         try:
             return await self.batcher.submit(texts, kind, deadline_s=deadline_s)
         except Overloaded as exc:
-            self.metrics.rejected.inc()
-            raise ApiError(429, "overloaded", f"server busy: {exc}; retry in {exc.retry_after:.0f} s",
-                           {"Retry-After": str(int(exc.retry_after))}) from exc
+            raise self.overloaded(exc) from exc
         except YuyiError:
             raise
         except Exception as exc:
             raise model_unavailable(exc) from exc
+
+    def overloaded(self, exc: Overloaded) -> ApiError:
+        """The 429 for a request the model could not finish within its deadline (counted)."""
+        self.metrics.rejected.inc()
+        return ApiError(429, "overloaded", f"server busy: {exc}; retry in {exc.retry_after:.0f} s",
+                        {"Retry-After": str(int(exc.retry_after))})
 
     def check_texts(self, texts: Sequence[str], field_name: str = "input") -> None:
         if not texts:

@@ -8,15 +8,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from yuyi.text.normalize import lone_surrogate
+
 Kind = Literal["query", "passage"]
 
 
 def _valid_unicode(value: str) -> str:
     """JSON can carry lone surrogates (`"\\ud800"`) that no encoder, store or response can hold."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"text is not valid Unicode: lone surrogate at position {exc.start}") from None
+    at = lone_surrogate(value)
+    if at is not None:
+        raise ValueError(f"text is not valid Unicode: lone surrogate at position {at}")
     return value
 
 

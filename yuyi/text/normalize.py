@@ -19,16 +19,23 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 FOLDS = ("none", "t2s")
 
 
-def check_unicode(text: str, what: str = "text") -> str:
-    """Refuse lone surrogates (JSON and Python strings can hold them; no file, tokenizer or
-    store can): a clear error here instead of a crash three stages later."""
+def lone_surrogate(text: str) -> int | None:
+    """Position of the first lone surrogate (JSON and Python strings can hold them; no file,
+    tokenizer or store can), or None."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def check_unicode(text: str, what: str = "text") -> str:
+    """Refuse lone surrogates: a clear error here instead of a crash three stages later."""
+    at = lone_surrogate(text)
+    if at is not None:
         from yuyi.errors import InputError
 
-        raise InputError(f"{what} is not valid Unicode: lone surrogate U+{ord(text[exc.start]):04X} at "
-                         f"position {exc.start}") from None
+        raise InputError(f"{what} is not valid Unicode: lone surrogate U+{ord(text[at]):04X} at position {at}")
     return text
 
 
