@@ -22,10 +22,14 @@ def export(
     parity_limit: int = typer.Option(300, min=0, help="Pairs / queries per parity set (0 = cosine only)."),
 ) -> None:
     """Export a model to ONNX; prints and writes parity.json (cosine to torch fp32, Tatoeba, QA nDCG@10)."""
+    from yuyi.errors import InputError
     from yuyi.export import parity_report
     from yuyi.models import load_encoder
+    from yuyi.models.onnx_encoder import FORMATS
     from yuyi.models.onnx_export import export_onnx
 
+    if fmt not in FORMATS:  # before the model loads: a typo should cost no time
+        raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     with err_console.status(f"loading {model} (torch)…"):
         reference = load_encoder(model, backend="torch")
     with err_console.status(f"exporting to {fmt}…"):
