@@ -77,6 +77,7 @@ class MicroBatcher:
         self.correction = 1.5  # a cautious start until 16 admitted requests have been timed
         self._ratios: deque[float] = deque(maxlen=256)
         self._bulk_busy = False
+        self._in_model = False  # a batch (either lane) is being encoded right now
         self.bulk_seconds_per_unit = INITIAL_SECONDS_PER_UNIT  # ingest chunks (long: attention costs more)
         self.pending = 0  # interactive texts queued or being encoded
         self._fast: deque[_Job] = deque()
@@ -141,7 +142,11 @@ class MicroBatcher:
             deadline = self.deadline if deadline_s is None else deadline_s
             interactive, bulk_ahead = self._model_wait(texts)
             wait = interactive * self.correction + bulk_ahead
-            if wait > deadline or self.pending + len(texts) > self.max_queue:
+            # Under the server's deadline an idle model is never refused: waiting could not make the
+            # request faster, and refusing everything would stop the estimate from being corrected.
+            # An explicit budget (hybrid search's) is a question about this request alone, and stands.
+            idle = deadline_s is None and self.pending == 0 and not self._bulk and not self._in_model
+            if (wait > deadline and not idle) or self.pending + len(texts) > self.max_queue:
                 retry = max(1, math.ceil(wait - deadline)) if wait > deadline else 1
                 raise Overloaded(f"about {wait:.1f} s of model work is ahead; deadline {deadline:.1f} s", retry)
             self.pending += len(texts)
@@ -202,9 +207,12 @@ class MicroBatcher:
         self._bulk_busy = bulk
         self._busy_until = time.monotonic() + (units * self.bulk_seconds_per_unit if bulk
                                                else self.per_call + units * self.seconds_per_unit)
+        self._in_model = True
         try:
             vectors, counts = await loop.run_in_executor(self._pool, self.encode, texts, kind)
+            self._in_model = False
         except Exception as exc:
+            self._in_model = False
             self._busy_until = 0.0
             if len(group) == 1:
                 group[0].future.done() or group[0].future.set_exception(exc)
