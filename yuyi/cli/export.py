@@ -13,33 +13,52 @@ from yuyi.cli.common import console, err_console
 
 
 def export(
-    model: str = typer.Argument(..., help="Catalog name, hub id or local sentence-transformers directory."),
+    model: str = typer.Argument(None, help="Catalog name, hub id or local sentence-transformers directory."),
     fmt: str = typer.Option("onnx-int8", "--format", help="onnx (fp32) or onnx-int8."),
     out: str = typer.Option(..., "--out", "-o", help="Directory to write (must be new or empty)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
     data_dir: str = typer.Option(None, "--data-dir", envvar="YUYI_DATA_DIR",
                                  help="Datasets for the parity report [default: ../shared/data]."),
     parity_limit: int = typer.Option(300, min=0, help="Pairs / queries per parity set (0 = cosine only)."),
+    trim_vocab: list[str] = typer.Option(None, "--trim-vocab", help="Text files (repeatable) whose tokenizer "
+                                         "pieces are kept, with every single character; the rest are dropped."),
+    bundle: str = typer.Option(None, "--bundle", help="Instead of a model: write an edge bundle of this "
+                               "collection (INT8 model + indexes) that `yuyi search --bundle DIR` answers from."),
+    trim: bool = typer.Option(False, "--trim", help="With --bundle: trim the vocabulary to the collection's text."),
+    store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store of the --bundle collection."),
 ) -> None:
-    """Export a model to ONNX; prints and writes parity.json (cosine to torch fp32, Tatoeba, QA nDCG@10)."""
+    """Export a model to ONNX; prints and writes parity.json (cosine to torch fp32, Tatoeba, QA nDCG@10).
+    With --bundle, export a collection and its model for torch-free search instead."""
     from yuyi.errors import InputError
     from yuyi.export import parity_report
     from yuyi.models import load_encoder
     from yuyi.models.onnx_encoder import FORMATS
     from yuyi.models.onnx_export import export_onnx
 
+    if bundle is not None:
+        return _bundle(bundle, out, store, trim_vocab, trim, overwrite, model)
+    if model is None:
+        raise InputError("give a MODEL to export, or --bundle COLLECTION")
     if fmt not in FORMATS:  # before the model loads: a typo should cost no time
         raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    for name in trim_vocab or []:
+        if not Path(name).expanduser().is_file():
+            raise InputError(f"--trim-vocab: {name} is not a file")
     with err_console.status(f"loading {model} (torch)…"):
         reference = load_encoder(model, backend="torch")
     with err_console.status(f"exporting to {fmt}…"):
-        target = export_onnx(reference, out, fmt, overwrite=overwrite)
+        target = export_onnx(reference, out, fmt, overwrite=overwrite, trim_vocab=trim_vocab)
     candidate = load_encoder(str(target))
     with err_console.status("measuring parity…"):
         report = parity_report(reference, candidate, data_dir, parity_limit)
-    (Path(target) / "parity.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     size = (Path(target) / "model.onnx").stat().st_size / 2**20
+    trim = json.loads((Path(target) / "yuyi_onnx.json").read_text(encoding="utf-8")).get("vocab_trim")
+    report.update(format=fmt, model_mb=round(size, 1), vocab_trim=trim)
+    (Path(target) / "parity.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"[green]exported[/green] {reference.name} → {target} ({fmt}, model.onnx {size:.0f} MB)")
+    if trim:
+        console.print(f"vocabulary: kept {trim['pieces_kept']:,} of {trim['pieces_before']:,} pieces "
+                      f"({trim['corpus_lines']:,} corpus lines), {trim['embedding_mb_saved']} MB fp32 saved")
     console.print(f"cosine to torch fp32 on {report['sentences']} sentences ({report['sentences_from']}), "
                   f"query and passage prompts: mean {report['mean_cosine']:.4f}, min {report['min_cosine']:.4f}")
     if report["quality"]:
@@ -49,3 +68,22 @@ def export(
         for name, v in report["quality"].items():
             table.add_row(name, f"{v[reference.label]:.4f}", f"{v[candidate.label]:.4f}", f"{v['delta_points']:+.2f}")
         console.print(table)
+
+
+def _bundle(collection: str, out: str, store: str | None, trim_vocab: list[str] | None, trim: bool,
+            overwrite: bool, model: str | None) -> None:
+    from yuyi.errors import InputError
+    from yuyi.export.bundle import write_bundle
+    from yuyi.index import open_store
+
+    if model is not None:
+        raise InputError("--bundle takes its model from the collection; drop the MODEL argument")
+    for name in trim_vocab or []:
+        if not Path(name).expanduser().is_file():
+            raise InputError(f"--trim-vocab: {name} is not a file")
+    with err_console.status(f"bundling {collection}…"):
+        manifest = write_bundle(open_store(store), collection, out, trim_vocab, trim, overwrite)
+    sizes = manifest["mb"]
+    console.print(f"[green]bundle[/green] {collection} → {out}: {manifest['documents']} documents, "
+                  f"{manifest['chunks']} chunks, {manifest['encoder']}; model {sizes['model']} MB + "
+                  f"store {sizes['store']} MB. Search it with `yuyi search --bundle {out} \"QUERY\"`.")

@@ -120,10 +120,14 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="JSON lines: id, doc_id, score, text, metadata, ranks."),
     store: str = STORE,
     backend: str = BACKEND,
+    bundle: str = typer.Option(None, "--bundle", help="Search an edge bundle (`yuyi export --bundle`) instead of "
+                               "a store: `yuyi search --bundle DIR QUERY`."),
 ) -> None:
     """Search a collection by meaning, keyword or both."""
     from yuyi.search import Searcher
 
+    if bundle is not None and query is None and queries is None:
+        query, collection = collection, None  # `yuyi search --bundle DIR QUERY`: the only argument is the query
     if (query is None) == (queries is None):
         raise InputError("give either a QUERY argument or --queries FILE")
     if filter is not None:
@@ -132,9 +136,17 @@ def search(
         parse(filter)  # a bad filter is reported before anything loads
     qs = _read_queries(queries) if queries else [query]
     group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
-    st = _store(store)
     with err_console.status("loading model…"):
-        searcher = Searcher(st, collection, keyword_only=mode == "keyword", backend=backend)
+        if bundle is not None:
+            from yuyi.export.bundle import open_bundle
+
+            st, name, encoder = open_bundle(bundle)
+            if collection not in (None, name):
+                raise InputError(f"the bundle holds collection {name!r}, not {collection!r}")
+            collection = name
+            searcher = Searcher(st, collection, encoder=encoder)
+        else:
+            searcher = Searcher(_store(store), collection, keyword_only=mode == "keyword", backend=backend)
     results = searcher.search_many(qs, mode=mode, top_k=top_k, filter=filter, lang=lang, groups=group_list,
                                    fusion=fusion, weight=weight, collapse=not no_collapse)
     if as_json:

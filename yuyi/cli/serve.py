@@ -31,6 +31,9 @@ def serve(
     max_inputs: int = typer.Option(256, min=1, help="Most texts or documents per request."),
 ) -> None:
     """Serve embeddings (OpenAI-compatible), similarity, collections, search and a search page."""
+    from yuyi.cli.common import require_extra
+
+    require_extra("serve", "fastapi", "uvicorn", "uvloop", "httptools", "orjson", "prometheus_client")
     import uvicorn
 
     from yuyi.serve import ServeSettings, create_app, load_api_keys

@@ -68,12 +68,11 @@ def index_phase(job: dict) -> dict:
     from yuyi.errors import YuyiError
     from yuyi.index.ingest import ingest
     from yuyi.index.local import LocalStore
-    from yuyi.models import load_encoder
 
     out: dict = {"model": job["model"], "baseline_rss_mb": round(_rss_mb(), 1)}
     t0 = time.perf_counter()
     try:
-        encoder = load_encoder(job["model"])
+        encoder = _load(job["model"])
         encoder.encode(["warm-up"], kind="query")  # some backends load their weights on first use
     except YuyiError as exc:
         out["error"] = str(exc)
@@ -113,11 +112,10 @@ def serve_phase(job: dict) -> dict:
     own process so its peak RSS is the serving footprint, not the indexing one. With
     `keyword_only` no model is loaded at all, as a keyword-only deployment would run."""
     from yuyi.index.local import LocalStore
-    from yuyi.models import load_encoder
     from yuyi.search import Searcher
 
     store = LocalStore(Path(job["workdir"]) / job["model"])
-    encoder = None if job.get("keyword_only") else load_encoder(job["model"])
+    encoder = None if job.get("keyword_only") else _load(job["model"])
     searcher = Searcher(store, "bench", encoder, keyword_only=encoder is None)
     out: dict = {}
     judged = [BenchQuery(*q) for q in job["queries"] if q[0] in job["qrels"]]
@@ -152,6 +150,14 @@ def serve_phase(job: dict) -> dict:
         row["peak_rss_mb"] = out["peak_rss_mb"]
     out["modes"] = rows
     return out
+
+
+def _load(model: str):
+    """A bare name runs on the reference backend (torch); `NAME@BACKEND` makes the backend a candidate."""
+    from yuyi.config import reference_backend
+    from yuyi.models import load_encoder
+
+    return load_encoder(model, backend=None if "@" in model else reference_backend())
 
 
 def _in_fresh_process(fn, job: dict, fresh: bool) -> dict:

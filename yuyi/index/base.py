@@ -87,6 +87,10 @@ class Store(ABC):
     @abstractmethod
     def drop_collection(self, name: str) -> None: ...
 
+    def record_encoder(self, name: str, label: str) -> None:  # noqa: B027 - optional hook
+        """Remember which encoder (model@backend) wrote vectors, for `collections info`: an INT8
+        query against fp32 passages works (same model), and the user should be able to see it."""
+
     def has_collection(self, name: str) -> bool:
         return name in self.list_collections()
 

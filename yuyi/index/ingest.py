@@ -91,6 +91,7 @@ def ingest(store: Store, collection: str, documents: Iterable[Document], encoder
     """Index documents into `collection` (created on first use; refuses a different model)."""
     t0 = time.perf_counter()
     store.ensure_collection(collection, encoder.name, encoder.dim, normalize=True)
+    store.record_encoder(collection, encoder.label)
     report = IngestReport(failed=failures if failures is not None else [])
     settings = {"model": encoder.name, "max_tokens": max_tokens, "overlap": overlap, "chunker": CHUNKER_VERSION,
                 "analyzer": ANALYZER_VERSION}

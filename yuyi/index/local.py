@@ -310,7 +310,14 @@ class LocalStore(Store):
             chunks = col.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             docs = col.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
-                              {"path": str(col.path), "generation": meta["generation"]})
+                              {"path": str(col.path), "generation": meta["generation"],
+                               "vectors_from": meta.get("encoders", [])})
+
+    def record_encoder(self, name: str, label: str) -> None:
+        with self._using(name) as col:
+            known = col.meta().get("encoders", [])
+            if label not in known:
+                col.db.execute("INSERT OR REPLACE INTO meta VALUES ('encoders', ?)", (json.dumps(known + [label]),))
 
     def drop_collection(self, name: str) -> None:
         with self._using(name) as col, self._lock:  # nobody reopens the files while they go
@@ -509,6 +516,33 @@ class LocalStore(Store):
             except CollectionNotFound:
                 if name:
                     raise
+
+    def snapshot(self, name: str, dest: Path) -> None:
+        """A consistent copy of one collection (SQLite by its backup API, indexes as saved)."""
+        with self._using(name) as col:
+            col.save_indexes()
+            dest.mkdir(parents=True)
+            for item in col.path.iterdir():
+                if item.name.startswith("yuyi.sqlite"):
+                    continue
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, dest / item.name)
+            copy = sqlite3.connect(dest / "yuyi.sqlite")
+            try:
+                col.db.backup(copy)
+            finally:
+                copy.close()
+
+    def iter_texts(self, name: str, batch: int = 2000) -> Iterator[str]:
+        """Every chunk's text, in batches, without holding the lock between them."""
+        last = 0
+        while True:
+            with self._using(name) as col:
+                rows = col.db.execute("SELECT rowid, text FROM chunks WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                      (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (text for _, text in rows)
 
     def close(self) -> None:
         self.flush()

@@ -130,7 +130,13 @@ class MilvusStore(Store):
         chunks = self._count(name)
         docs = len({r["doc_id"] for r in self._query_all(name, "", ["doc_id"])}) if chunks else 0
         return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
-                              {"uri": self.uri})
+                              {"uri": self.uri, "vectors_from": meta.get("encoders", [])})
+
+    def record_encoder(self, name: str, label: str) -> None:
+        meta = self._meta(self._check(name))
+        if label not in meta.setdefault("encoders", []):
+            meta["encoders"].append(label)
+            self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
 
     def _count(self, name: str) -> int:
         res = self.client.query(name, filter="", output_fields=["count(*)"])

@@ -35,7 +35,7 @@ def default_model_threads() -> int:
 @dataclass
 class ServeSettings:
     model: str | None = None
-    backend: str | None = None  # torch, onnx, onnx-int8 (None: YUYI_BACKEND, else torch)
+    backend: str | None = None  # torch, onnx, onnx-int8 (None: YUYI_BACKEND, else onnx-int8)
     device: str | None = None
     store: str | None = None
     api_keys: dict[str, ApiKey] = field(default_factory=dict)  # empty: no auth (local/dev use)

@@ -1,0 +1,90 @@
+"""One client, real `yuyi serve` processes: search latency on the demo collection per backend
+and mode (p50/p95 of `POST /v1/collections/demo/search`, the encode alone for comparison)
+and each server's peak RSS (VmHWM), side by side in one run on this box.
+
+Usage: python scripts/serve_search_latency.py [--backends torch,onnx-int8] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from importlib.resources import files
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parent))
+from serve_load import start  # noqa: E402  (the same real-server launcher)
+
+from yuyi.cli.demo import DEMO_QUERIES  # noqa: E402
+
+QUERIES = [q for _, q, _ in DEMO_QUERIES] + ["这款手表防水吗？", "東京タワーの高さは？", "부산까지 얼마나 걸려요?"]
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+
+
+def timed(client: httpx.Client, url: str, body: dict, n: int) -> list[float]:
+    out = []
+    for i in range(n):
+        payload = {**body, "query": QUERIES[i % len(QUERIES)]} if "query" in body else {
+            "input": QUERIES[i % len(QUERIES)], "model": "x"}
+        t = time.perf_counter()
+        r = client.post(url, json=payload)
+        out.append((time.perf_counter() - t) * 1000)
+        r.raise_for_status()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backends", default="torch,onnx-int8")
+    ap.add_argument("--requests", type=int, default=300)
+    args = ap.parse_args()
+    store = tempfile.mkdtemp(prefix="yuyi-latency-")
+    from yuyi.index import open_store
+    from yuyi.index.ingest import ingest
+    from yuyi.index.readers import read_documents
+    from yuyi.models import load_encoder
+
+    st = open_store(store)
+    ingest(st, "demo", read_documents([str(files("yuyi") / "data" / "cmrc2018_sample.jsonl")]),
+           load_encoder("multilingual-e5-small", backend="onnx-int8"))
+    st.close()
+    rows = []
+    for backend in args.backends.split(","):
+        proc, url = start(["--store", store, "--backend", backend])
+        try:
+            with httpx.Client(timeout=30) as client:
+                timed(client, f"{url}/v1/collections/demo/search", {"query": "", "mode": "hybrid"}, 30)  # warm
+                row = {"backend": backend}
+                for mode in ("keyword", "dense", "hybrid"):
+                    lat = sorted(timed(client, f"{url}/v1/collections/demo/search", {"query": "", "mode": mode},
+                                       args.requests))
+                    row[mode] = (statistics.median(lat), lat[int(0.95 * len(lat)) - 1])
+                lat = sorted(timed(client, f"{url}/v1/embeddings", {}, args.requests))
+                row["embeddings"] = (statistics.median(lat), lat[int(0.95 * len(lat)) - 1])
+                row["peak RSS MB"] = peak_rss_mb(proc.pid)
+            rows.append(row)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    table = Table(title=f"one client, {args.requests} requests per cell, demo collection: p50 / p95 ms")
+    for col in ("backend", "keyword", "dense", "hybrid", "embeddings (1 text)", "server peak RSS MB"):
+        table.add_column(col)
+    for r in rows:
+        cells = [f"{r[m][0]:.1f} / {r[m][1]:.1f}" for m in ("keyword", "dense", "hybrid", "embeddings")]
+        table.add_row(r["backend"], *cells, f"{r['peak RSS MB']:.0f}")
+    Console(width=160).print(table)
+
+
+if __name__ == "__main__":
+    main()
