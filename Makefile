@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yuyi-installed
 DATA_DIR ?= ../shared/data
 
-.PHONY: setup demo test test-slow lint quality perf browser load redteam eval bench-demo bench-qa
+.PHONY: setup demo test test-slow lint quality perf browser load fast gpu-bench redteam eval bench-demo bench-qa
 
 setup: $(STAMP)
 
@@ -46,6 +46,17 @@ perf: setup
 
 load: setup
 	$(PY) scripts/serve_load.py
+
+# Fast inference (issue 11): backends side by side, INT8 recipes, serving latency and RSS,
+# ingest speed; gpu-bench only where a CUDA GPU is visible.
+fast: setup
+	$(PY) scripts/onnx_bench.py --data-dir $(DATA_DIR) --limit 500
+	$(PY) scripts/int8_variants.py
+	$(PY) scripts/serve_search_latency.py
+	$(PY) scripts/ingest_speed.py --data-dir $(DATA_DIR)
+
+gpu-bench: setup
+	$(PY) scripts/gpu_bench.py --data-dir $(DATA_DIR)
 
 # The service's red-team scenarios at full size (≈ 15 min): drop loop, 200 MB uploads, poisoned
 # batch, 1 MB ingest, 64-client flood, /metrics growth, model threads; then 2,000 schemathesis cases.
