@@ -36,7 +36,7 @@ def timed(client: httpx.Client, url: str, body: dict, n: int) -> list[float]:
     out = []
     for i in range(n):
         payload = {**body, "query": QUERIES[i % len(QUERIES)]} if "query" in body else {
-            "input": QUERIES[i % len(QUERIES)], "model": "x"}
+            "input": QUERIES[i % len(QUERIES)], "model": "multilingual-e5-small"}
         t = time.perf_counter()
         r = client.post(url, json=payload)
         out.append((time.perf_counter() - t) * 1000)
