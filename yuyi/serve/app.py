@@ -91,7 +91,7 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
             await run_in_threadpool(rt.store.list_collections)
         except Exception:
             return error_response(503, "store_unreachable", "the store is not reachable")
-        return {"status": "ready", "model": rt.encoder.name, "encoder": rt.encoder.label, "store": rt.store.backend}
+        return {"status": "ready", "model": rt.encoder.name, "store": rt.store.backend}
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
     async def prometheus():
