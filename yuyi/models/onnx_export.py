@@ -2,7 +2,8 @@
 
 `torch.onnx.export(dynamo=False)` of the transformer with its pooling folded in (one output:
 the sentence embedding, before normalisation); optionally the vocabulary trimmed to a corpus
-(`vocab_trim`); onnxruntime's transformer optimiser (fused bias-GELU and skip-LayerNorm);
+(`vocab_trim`); onnxruntime's transformer optimiser (fused attention — exported from eager attention, which
+it recognises —, bias-GELU and skip-LayerNorm);
 then, for INT8, dynamic per-channel quantisation of the *weights* with a 7-bit range: every
 MatMul whose second input is a weight, and the word-embedding lookup (most of e5's size). The
 feed-forward down-projections of the first half of the layers stay fp32: their post-GELU
@@ -26,7 +27,7 @@ from yuyi.errors import InputError, ModelUnavailableError
 from yuyi.models.onnx_encoder import FORMATS, MANIFEST
 
 OPSET = 17
-RECIPE = 2  # bump when exports change, so cached ones are made again
+RECIPE = 3  # bump when exports change, so cached ones are made again
 
 
 def export_onnx(encoder, out: str | Path, fmt: str = "onnx-int8", overwrite: bool = False,
@@ -81,9 +82,24 @@ def export_onnx(encoder, out: str | Path, fmt: str = "onnx-int8", overwrite: boo
 
 
 def _export_graph(model, path: Path) -> str:
-    import torch
 
     transformer = model[0].auto_model.eval()
+    before = getattr(transformer.config, "_attn_implementation", None)
+    if before not in (None, "eager") and hasattr(transformer, "set_attn_implementation"):
+        # Eager attention exports as plain MatMul/Softmax, which onnxruntime fuses into its
+        # Attention op; the SDPA export's mask pattern is not fused (1.7x slower on 370-token
+        # passages, scripts/ingest_speed.py). Restored after the export.
+        transformer.set_attn_implementation("eager")
+    try:
+        return _trace(model, transformer, path)
+    finally:
+        if before not in (None, "eager") and hasattr(transformer, "set_attn_implementation"):
+            transformer.set_attn_implementation(before)
+
+
+def _trace(model, transformer, path: Path) -> str:
+    import torch
+
     pool = model[1] if len(model) > 1 else None
     mode = getattr(pool, "pooling_mode", None) or (  # sentence-transformers 6 / older attribute names
         "cls" if getattr(pool, "pooling_mode_cls_token", False) else "mean")
@@ -121,13 +137,16 @@ def _optimise(model, src: Path, dst: Path) -> None:
     """onnxruntime's BERT-family fusions; a graph it cannot fuse is kept as exported."""
     import logging
 
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = model[0].auto_model.config
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
+    options = FusionOptions("bert")
+    options.enable_embed_layer_norm = False  # it would swallow the word-embedding lookup INT8 quantises
     try:
         optimised = optimize_model(str(src), model_type="bert", num_heads=config.num_attention_heads,
-                                   hidden_size=config.hidden_size, opt_level=1)
+                                   hidden_size=config.hidden_size, opt_level=1, optimization_options=options)
         optimised.save_model_to_file(str(dst))
     except Exception:  # an unusual architecture: the plain graph is correct, only slower
         shutil.copy(src, dst)
@@ -151,7 +170,7 @@ def _quantise(src: Path, dst: Path, layers: int) -> None:
     root.setLevel(logging.ERROR)  # its "consider pre-processing" warning is advice for image models
     try:
         quantize_dynamic(str(src), str(dst), per_channel=True, reduce_range=True, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul", "Gather"], nodes_to_exclude=skip,
+                         op_types_to_quantize=["MatMul", "Gather", "Attention"], nodes_to_exclude=skip,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         root.setLevel(level)
