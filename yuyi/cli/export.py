@@ -41,9 +41,7 @@ def export(
         raise InputError("give a MODEL to export, or --bundle COLLECTION")
     if fmt not in FORMATS:  # before the model loads: a typo should cost no time
         raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    for name in trim_vocab or []:
-        if not Path(name).expanduser().is_file():
-            raise InputError(f"--trim-vocab: {name} is not a file")
+    _check_files(trim_vocab)
     with err_console.status(f"loading {model} (torch)…"):
         reference = load_encoder(model, backend="torch")
     with err_console.status(f"exporting to {fmt}…"):
@@ -52,7 +50,7 @@ def export(
     with err_console.status("measuring parity…"):
         report = parity_report(reference, candidate, data_dir, parity_limit)
     size = (Path(target) / "model.onnx").stat().st_size / 2**20
-    trim = json.loads((Path(target) / "yuyi_onnx.json").read_text(encoding="utf-8")).get("vocab_trim")
+    trim = candidate.manifest.get("vocab_trim")
     report.update(format=fmt, model_mb=round(size, 1), vocab_trim=trim)
     (Path(target) / "parity.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"[green]exported[/green] {reference.name} → {target} ({fmt}, model.onnx {size:.0f} MB)")
@@ -78,12 +76,19 @@ def _bundle(collection: str, out: str, store: str | None, trim_vocab: list[str] 
 
     if model is not None:
         raise InputError("--bundle takes its model from the collection; drop the MODEL argument")
-    for name in trim_vocab or []:
-        if not Path(name).expanduser().is_file():
-            raise InputError(f"--trim-vocab: {name} is not a file")
+    _check_files(trim_vocab)
     with err_console.status(f"bundling {collection}…"):
         manifest = write_bundle(open_store(store), collection, out, trim_vocab, trim, overwrite)
     sizes = manifest["mb"]
     console.print(f"[green]bundle[/green] {collection} → {out}: {manifest['documents']} documents, "
                   f"{manifest['chunks']} chunks, {manifest['encoder']}; model {sizes['model']} MB + "
                   f"store {sizes['store']} MB. Search it with `yuyi search --bundle {out} \"QUERY\"`.")
+
+
+def _check_files(names: list[str] | None) -> None:
+    """Before any model loads: a missing --trim-vocab file should cost no time."""
+    from yuyi.errors import InputError
+
+    for name in names or []:
+        if not Path(name).expanduser().is_file():
+            raise InputError(f"--trim-vocab: {name} is not a file")

@@ -72,7 +72,6 @@ def open_bundle(path: str | Path):
 
 def _write_model(model: str, target: Path, trim_files: list[str]) -> str:
     from yuyi.models import load_encoder
-    from yuyi.models.loading import onnx_dir
 
     if trim_files:
         from yuyi.models.onnx_export import export_onnx
@@ -82,7 +81,7 @@ def _write_model(model: str, target: Path, trim_files: list[str]) -> str:
         encoder = load_encoder(model, backend="onnx-int8")  # made once, on first use
         if not hasattr(encoder, "directory"):
             raise ModelUnavailableError(f"{model} has no ONNX export to bundle")
-        shutil.copytree(onnx_dir(model, "onnx-int8"), target)
+        shutil.copytree(encoder.directory, target)
     return f"{model}@onnx-int8"
 
 

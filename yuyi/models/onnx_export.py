@@ -2,14 +2,13 @@
 
 `torch.onnx.export(dynamo=False)` of the transformer with its pooling folded in (one output:
 the sentence embedding, before normalisation); optionally the vocabulary trimmed to a corpus
-(`vocab_trim`); onnxruntime's transformer optimiser (fused attention — exported from eager attention, which
-it recognises —, bias-GELU and skip-LayerNorm);
-then, for INT8, dynamic per-channel quantisation of the *weights* with a 7-bit range: every
-MatMul whose second input is a weight, and the word-embedding lookup (most of e5's size). The
+(`vocab_trim`); onnxruntime's transformer optimiser (fused attention, from an eager-attention
+export it recognises; bias-GELU; skip-LayerNorm); then, for INT8, dynamic per-channel quantisation of the *weights*
+with a 7-bit range: every MatMul whose second input is a weight, and the word-embedding lookup (most of e5's size). The
 feed-forward down-projections of the first half of the layers stay fp32: their post-GELU
 inputs carry outliers that one 8-bit activation scale per tensor cannot hold. Measured on
 e5-small (scripts/int8_variants.py, all 1000 Korean Tatoeba pairs, torch fp32 0.750):
-everything quantised 0.715, 7-bit 0.732, this recipe 0.748 (cosine to fp32 0.9985); the 7-bit
+everything quantised 0.715, 7-bit 0.732, this recipe 0.748 (0.742 with fused attention); the 7-bit
 range also avoids the u8×s8 saturation of AVX2 CPUs without VNNI. optimum does not install beside
 sentence-transformers 6 (see the README's pins). Needs torch; the exported directory does not.
 """
@@ -85,7 +84,8 @@ def _export_graph(model, path: Path) -> str:
 
     transformer = model[0].auto_model.eval()
     before = getattr(transformer.config, "_attn_implementation", None)
-    if before not in (None, "eager") and hasattr(transformer, "set_attn_implementation"):
+    switch = before not in (None, "eager") and hasattr(transformer, "set_attn_implementation")
+    if switch:
         # Eager attention exports as plain MatMul/Softmax, which onnxruntime fuses into its
         # Attention op; the SDPA export's mask pattern is not fused (1.7x slower on 370-token
         # passages, scripts/ingest_speed.py). Restored after the export.
@@ -93,7 +93,7 @@ def _export_graph(model, path: Path) -> str:
     try:
         return _trace(model, transformer, path)
     finally:
-        if before not in (None, "eager") and hasattr(transformer, "set_attn_implementation"):
+        if switch:
             transformer.set_attn_implementation(before)
 
 
