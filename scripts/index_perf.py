@@ -28,7 +28,7 @@ from yuyi.index.base import ChunkRecord, DocumentState
 from yuyi.index.ingest import ingest
 from yuyi.index.readers import Document
 from yuyi.models import load_encoder
-from yuyi.search import Searcher
+from yuyi.search import Searcher, SearchParams
 from yuyi.text import detect, keyword_tokens, normalise
 
 console = Console(width=150)
@@ -146,7 +146,7 @@ def main() -> None:
             lat = []
             for q, v in zip(qtexts, qvecs, strict=True):
                 t = time.perf_counter()
-                searcher.search_vector(q, v, mode, 10, kw.get("filter"), kw.get("lang"), kw.get("groups"))
+                searcher.search_vector(q, v, SearchParams(mode=mode, **kw))
                 lat.append(time.perf_counter() - t)
             p50, p95 = pct(lat)
             results[f"{mode}/{label}"] = {"p50_ms": p50, "p95_ms": p95}

@@ -20,7 +20,7 @@ from yuyi.index import open_store
 from yuyi.index.ingest import ingest
 from yuyi.index.readers import Document
 from yuyi.models import load_encoder
-from yuyi.search import Searcher
+from yuyi.search import Searcher, SearchParams
 
 RUNS = [("dense", "rrf", 0.5), ("keyword", "rrf", 0.5), ("hybrid", "rrf", 0.5), ("hybrid", "weighted", 0.5),
         ("hybrid", "weighted", 0.7)]
@@ -54,7 +54,7 @@ def main() -> None:
             t0 = time.perf_counter()
             ranks = []
             for q, v, pos in zip(data.queries, qvec, positives, strict=True):
-                results = searcher.search_vector(q, v, mode, 10, None, None, None, fusion, weight, True)
+                results = searcher.search_vector(q, v, SearchParams(mode=mode, fusion=fusion, weight=weight))
                 ranks.append(rank_of([r.doc_id for r in results], pos))
             ms = (time.perf_counter() - t0) / len(data.queries) * 1000
             m = single_positive_metrics(ranks)

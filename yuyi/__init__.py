@@ -1,12 +1,11 @@
 """yuyi (语义): semantic search for Chinese, Japanese and Korean text.
 
-The small public API::
+The small public API is one object::
 
-    import yuyi
-    enc = yuyi.load_encoder("multilingual-e5-small")
-    store = yuyi.open_store()                       # embedded; or "x.db" (Milvus Lite), "milvus://host:19530"
-    yuyi.ingest(store, "docs", [yuyi.Document("a", "这款手表防水吗？")], enc)
-    hits = yuyi.Searcher(store, "docs", enc).search("防水手錶", mode="hybrid")
+    from yuyi import open_collection
+    docs = open_collection("faq")          # store=None: the CLI's; or "x.db" (Milvus Lite), "milvus://host:19530"
+    docs.add([{"id": "a", "text": "这款手表防水吗？"}])
+    hits = docs.search("防水手錶", mode="hybrid", top_k=3)
 
 Stages live in their own modules (`yuyi.text`, `yuyi.models`, `yuyi.index`, `yuyi.search`),
 each usable alone; names here are imported lazily so `import yuyi` stays light.
@@ -19,6 +18,9 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "open_collection": "yuyi.collection",
+    "Collection": "yuyi.collection",
+    "SearchParams": "yuyi.search.params",
     "load_encoder": "yuyi.models",
     "Encoder": "yuyi.models",
     "open_store": "yuyi.index",

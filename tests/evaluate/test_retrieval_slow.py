@@ -7,7 +7,7 @@ from yuyi.evaluate.retrieval import rank_of, single_positive_metrics
 from yuyi.index import open_store
 from yuyi.index.ingest import ingest
 from yuyi.index.readers import Document
-from yuyi.search import Searcher
+from yuyi.search import Searcher, SearchParams
 
 
 @pytest.mark.slow
@@ -20,7 +20,8 @@ def test_cmrc2018_retrieval_quality(e5, data_dir, tmp_path):
     scores = {}
     for name, mode, fusion in (("dense", "dense", "rrf"), ("keyword", "keyword", "rrf"), ("rrf", "hybrid", "rrf"),
                                ("weighted", "hybrid", "weighted")):
-        ranks = [rank_of([r.doc_id for r in searcher.search_vector(q, v, mode, 10, fusion=fusion)], f"c{p}")
+        params = SearchParams(mode=mode, fusion=fusion)
+        ranks = [rank_of([r.doc_id for r in searcher.search_vector(q, v, params)], f"c{p}")
                  for q, v, p in zip(data.queries, vectors, data.positives, strict=True)]
         scores[name] = single_positive_metrics(ranks)["ndcg@10"]
     print(scores)

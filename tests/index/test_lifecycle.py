@@ -9,7 +9,7 @@ import numpy as np
 from yuyi.index import CollectionNotFound, open_store
 from yuyi.index.ingest import ingest
 from yuyi.index.readers import Document
-from yuyi.search import Searcher
+from yuyi.search import Searcher, SearchParams
 
 DOCS = [Document(f"d{i}", f"第{i}篇文章讲的是防水手表和龙井茶。", {"n": i}) for i in range(20)]
 
@@ -25,7 +25,7 @@ def test_drop_while_searching_never_breaks_a_reader(e5, tmp_path):
         while not stop.is_set():
             try:
                 s = Searcher(store, "race", e5)
-                s.search_vector("防水手表", vector, "hybrid", 5, filter="n >= 0")
+                s.search_vector("防水手表", vector, SearchParams(mode="hybrid", top_k=5, filter="n >= 0"))
                 store.get_chunks("race", ["d1#0"])
                 store.info("race")
                 searches["ok"] += 1

@@ -9,6 +9,7 @@ import typer
 
 from yuyi.cli.common import console, err_console
 from yuyi.errors import InputError
+from yuyi.search.params import DEFAULT_FUSION, DEFAULT_WEIGHT, SearchParams
 
 DEFAULT_MODELS = "multilingual-e5-small@torch,multilingual-e5-small@onnx-int8,use-multilingual,all-MiniLM-L6-v2"
 
@@ -16,13 +17,13 @@ DEFAULT_MODELS = "multilingual-e5-small@torch,multilingual-e5-small@onnx-int8,us
 def bench(
     corpus: list[str] = typer.Option(None, "--corpus", help="Documents: jsonl, csv, txt or a folder (repeatable)."),
     queries: str = typer.Option(None, "--queries", help="Queries: txt (one per line), tsv `id<TAB>query` or jsonl."),
-    qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid [grade]`, TREC, or jsonl. "
+    qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid \\[grade]`, TREC, or jsonl. "
                               "Without it a silver set is built from the corpus."),
     models: str = typer.Option(DEFAULT_MODELS, "--models", "-m", help="Candidate models, comma-separated; "
                                 "MODEL@BACKEND makes the backend a candidate too (torch, onnx, onnx-int8)."),
     modes: str = typer.Option("dense,keyword,hybrid", "--modes", help="Search modes, comma-separated."),
-    fusion: str = typer.Option("rrf", "--fusion", help="Hybrid fusion: rrf or weighted."),
-    weight: float = typer.Option(0.5, "--weight", help="Dense share for --fusion weighted."),
+    fusion: str = typer.Option(DEFAULT_FUSION, "--fusion", help="Hybrid fusion: rrf or weighted."),
+    weight: float = typer.Option(DEFAULT_WEIGHT, "--weight", help="Dense share for --fusion weighted."),
     budget_ms: float = typer.Option(50.0, "--budget-ms", help="p95 query latency budget (ms)."),
     budget_mb: float = typer.Option(1000.0, "--budget-mb", help="Peak memory budget of the serving process (MB)."),
     queries_per_month: float = typer.Option(10_000_000, "--queries-per-month", help="Expected query volume."),
@@ -41,7 +42,7 @@ def bench(
     fmt: str = typer.Option("auto", "--format", help="Corpus format: auto, jsonl, csv, txt, dir."),
     id_field: str = typer.Option("id", "--id-field"),
     text_field: str = typer.Option("text", "--text-field"),
-    max_tokens: int = typer.Option(None, "--max-tokens", min=16, help="Chunk size [default: model window]."),
+    max_tokens: int = typer.Option(None, "--max-tokens", min=16, help="Chunk size.", show_default="model window"),
     out: str = typer.Option("bench-results", "--out", help="Folder for bench.md, bench.json, bench.png."),
     keep_index: bool = typer.Option(False, "--keep-index", help="Keep the scratch indexes under OUT/work."),
     from_results: str = typer.Option(None, "--from-results",
@@ -72,8 +73,7 @@ def bench(
     bad = [m for m in mode_list if m not in MODES]
     if bad or not mode_list:
         raise InputError(f"--modes must be a comma-separated subset of {', '.join(MODES)}, not {modes!r}")
-    if fusion not in ("rrf", "weighted") or not 0 <= weight <= 1:
-        raise InputError("--fusion must be rrf or weighted and --weight in [0, 1]")
+    SearchParams(fusion=fusion, weight=weight)  # the one check of fusion and weight
     for flag, value in (("--budget-ms", budget_ms), ("--budget-mb", budget_mb), ("--gpu-speedup", gpu_speedup),
                         ("--silver-queries", silver_queries), ("--latency-queries", latency_queries)):
         if value <= 0:

@@ -9,12 +9,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from yuyi.config import DEFAULT_BACKEND, REFERENCE_BACKEND
 from yuyi.errors import InputError
 
 BACKEND = typer.Option(None, "--backend", envvar="YUYI_BACKEND",
-                       help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached) "
-                            "[default: onnx-int8; torch for eval and bench]. MODEL@BACKEND says the same.")
-DEVICE = typer.Option(None, "--device", help="cpu or cuda [default: cpu].")
+                       help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached). "
+                            "MODEL@BACKEND says the same.",
+                       show_default=f"{DEFAULT_BACKEND}; {REFERENCE_BACKEND} for eval and bench")
+DEVICE = typer.Option(None, "--device", help="cpu or cuda.", show_default="cpu")
 
 def require_extra(extra: str, *modules: str) -> None:
     """A one-line error naming the extra to install, instead of an ImportError traceback."""

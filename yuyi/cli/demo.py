@@ -34,17 +34,16 @@ DEMO_COLLECTION = "demo_cmrc2018"
 
 
 def demo(
-    model: str = typer.Option(None, "--model", "-m", help="Model to demo [default: multilingual-e5-small]."),
-    store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store [default: embedded]."),
+    model: str = typer.Option(None, "--model", "-m", help="Model to demo.", show_default="multilingual-e5-small"),
+    store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store.", show_default="embedded"),
 ) -> None:
     """Materialise the default model, compare sentences across scripts, index a real Chinese
     sample corpus and search it in Chinese, Traditional Chinese, Japanese and English."""
     from yuyi.cli.embed import similarity_table
+    from yuyi.collection import open_collection
     from yuyi.index import open_store
-    from yuyi.index.ingest import ingest
     from yuyi.index.readers import read_documents
     from yuyi.models import load_encoder
-    from yuyi.search import Searcher
 
     t0 = time.perf_counter()
     with err_console.status("preparing the model (the first run materialises it, ~10 s)…"):
@@ -61,14 +60,14 @@ def demo(
     collection = DEMO_COLLECTION if encoder.name == "multilingual-e5-small" else f"{DEMO_COLLECTION}_{encoder.dim}"
     if st.has_collection(collection) and st.info(collection).model != encoder.name:
         st.drop_collection(collection)
+    coll = open_collection(collection, store=st, encoder=encoder)
     with err_console.status("indexing 150 CMRC 2018 passages (first run ~30 s; later runs skip unchanged)…"):
-        report = ingest(st, collection, read_documents([corpus]), encoder)
+        report = coll.add(read_documents([corpus]))
     console.print(f"indexed [bold]{collection}[/bold] in {st!r}: {report.indexed} new, {report.skipped} unchanged, "
-                  f"{st.info(collection).chunks} chunks · {report.seconds:.1f} s")
-    searcher = Searcher(st, collection, encoder)
+                  f"{coll.info().chunks} chunks · {report.seconds:.1f} s")
     hits = 0
     for lang, query, expected in DEMO_QUERIES:
-        results = searcher.search(query, mode="hybrid", top_k=3)
+        results = coll.search(query, mode="hybrid", top_k=3)
         console.print(f"\n[bold]{escape(f'[{lang}] {query}')}[/bold]  (hybrid, expected {expected})")
         for i, r in enumerate(results, start=1):
             mark = "✔" if r.doc_id == expected else " "

@@ -16,7 +16,7 @@ from yuyi.cli.common import BACKEND, DEVICE, console, err_console, read_texts
 from yuyi.errors import InputError
 
 MODEL_OPT = typer.Option(
-    None, "--model", "-m", help="Catalog name, hub id or local directory [default: multilingual-e5-small]."
+    None, "--model", "-m", help="Catalog name, hub id or local directory.", show_default="multilingual-e5-small"
 )
 KIND_OPT = typer.Option("passage", "--kind", help="query or passage: selects the model's prompt.")
 
@@ -32,7 +32,8 @@ def embed(
     model: str = MODEL_OPT,
     kind: str = KIND_OPT,
     input: str = typer.Option("-", "--input", "-i", help="Text file (one text per line), .jsonl, or - for stdin."),
-    output: str = typer.Option(None, "--output", "-o", help="FILE.npy or FILE.jsonl [default: JSON lines on stdout]."),
+    output: str = typer.Option(None, "--output", "-o", help="FILE.npy or FILE.jsonl.",
+                               show_default="JSON lines on stdout"),
     text_field: str = typer.Option("text", help="Field to read from .jsonl input."),
     batch_size: int = typer.Option(32, min=1, help="Texts per model batch."),
     backend: str = BACKEND,

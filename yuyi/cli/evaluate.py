@@ -16,12 +16,12 @@ from yuyi.errors import InputError
 
 def evaluate(
     model: str = typer.Option(None, "--model", "-m",
-                              help="Model(s), comma-separated [default: multilingual-e5-small]."),
-    tasks: str = typer.Option(None, "--tasks", help="Comma-separated task ids [default: all]."),
+                              help="Model(s), comma-separated.", show_default="multilingual-e5-small"),
+    tasks: str = typer.Option(None, "--tasks", help="Comma-separated task ids.", show_default="all"),
     lang: str = typer.Option(None, "--lang", help="Only tasks in zh, ja or ko."),
     limit: int = typer.Option(None, "--limit", min=1, help="At most N pairs / texts / queries per task."),
     data_dir: str = typer.Option(None, "--data-dir", envvar="YUYI_DATA_DIR",
-                                 help="Datasets [default: ../shared/data]."),
+                                 help="Datasets.", show_default="../shared/data"),
     out: str = typer.Option("eval-results", "--out", help="Folder for results.json, results.md and charts."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached embeddings."),
     list_tasks: bool = typer.Option(False, "--list-tasks", help="Print the task ids and exit."),

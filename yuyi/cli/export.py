@@ -18,7 +18,7 @@ def export(
     out: str = typer.Option(..., "--out", "-o", help="Directory to write (must be new or empty)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
     data_dir: str = typer.Option(None, "--data-dir", envvar="YUYI_DATA_DIR",
-                                 help="Datasets for the parity report [default: ../shared/data]."),
+                                 help="Datasets for the parity report.", show_default="../shared/data"),
     parity_limit: int = typer.Option(300, min=0, help="Pairs / queries per parity set (0 = cosine only)."),
     trim_vocab: list[str] = typer.Option(None, "--trim-vocab", help="Text files (repeatable) whose tokenizer "
                                          "pieces are kept, with every single character; the rest are dropped."),

@@ -9,8 +9,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from yuyi.cli.common import BACKEND, DEVICE, console, decode_utf8, err_console, read_input_bytes
+from yuyi.cli.common import BACKEND, DEVICE, console, err_console
 from yuyi.errors import InputError
+from yuyi.search import params as P
+
+# What `yuyi search --json` prints per result (SearchResult's fields, in order).
+JSON_FIELDS = ("id", "doc_id", "score", "rank", "text", "metadata", "ranks", "lang", "start", "end", "highlights",
+               "source", "matched_chunks")
 
 STORE = typer.Option(None, "--store", "-s", envvar="YUYI_STORE",
                      help="Store: a directory (embedded, default ~/.local/share/yuyi/store), a .db file "
@@ -28,13 +33,14 @@ def index(
     collection: str = typer.Argument(..., help="Collection name (created on first use)."),
     paths: list[str] = typer.Argument(..., help="Files or directories to index."),
     model: str = typer.Option(None, "--model", "-m",
-                              help="Model [default: the collection's, else multilingual-e5-small]."),
+                              help="Model.", show_default="the collection's, else multilingual-e5-small"),
     fmt: str = typer.Option("auto", "--format", "-f", help="auto, jsonl, csv, txt or dir."),
     id_field: str = typer.Option("id", help="Field holding the document id (jsonl/csv)."),
     text_field: str = typer.Option("text", help="Field holding the text (jsonl/csv)."),
-    metadata_fields: str = typer.Option(None, help="Comma-separated fields to keep as metadata [default: all others]."),
+    metadata_fields: str = typer.Option(None, help="Comma-separated fields to keep as metadata.",
+                                        show_default="all others"),
     acl_field: str = typer.Option("acl", help="Field with the groups allowed to see a document (empty = public)."),
-    max_tokens: int = typer.Option(None, min=16, help="Chunk size in model tokens [default: the model's window]."),
+    max_tokens: int = typer.Option(None, min=16, help="Chunk size in model tokens.", show_default="the model's window"),
     overlap: int = typer.Option(0, min=0, help="Chunk overlap in tokens."),
     batch: int = typer.Option(32, min=1, help="Documents per write batch (a batch commits atomically)."),
     store: str = STORE,
@@ -45,18 +51,15 @@ def index(
     """Index documents: chunk, embed, store; re-running skips unchanged documents."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from yuyi.index.ingest import ingest
+    from yuyi.collection import open_collection
     from yuyi.index.readers import FieldMap, read_documents
-    from yuyi.models import load_encoder
 
-    st = _store(store)
-    if model is None and st.has_collection(collection):
-        model = st.info(collection).model
+    coll = open_collection(collection, store, model=model, backend=backend, device=device)
     fields = FieldMap(id_field, text_field, metadata_fields.split(",") if metadata_fields else None, acl_field)
     failures: list = []
     docs = read_documents(paths, fmt, fields, failures)
-    with err_console.status(f"loading {model or 'multilingual-e5-small'}…"):
-        encoder = load_encoder(model, device=device, backend=backend)
+    with err_console.status(f"loading {coll.model}…"):
+        coll.encoder  # noqa: B018 - load before the progress bar starts
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                TextColumn("{task.fields[docs]} docs · {task.fields[chunks]} chunks · {task.fields[skipped]} unchanged"),
                TimeElapsedColumn())
@@ -69,9 +72,9 @@ def index(
                 print(f"progress: {r.indexed + r.skipped} documents committed ({r.chunks} chunks new, "
                       f"{r.skipped} unchanged)", file=sys.stderr, flush=True)
 
-        report = ingest(st, collection, docs, encoder, batch_docs=batch, max_tokens=max_tokens, overlap=overlap,
-                        failures=failures, on_batch=update)
-    st.close()
+        report = coll.upsert(docs, batch_docs=batch, max_tokens=max_tokens, overlap=overlap, failures=failures,
+                             on_batch=update)
+    coll.close()
     if as_json:
         print(json.dumps({"collection": collection, **report.as_dict()}, ensure_ascii=False))
         return
@@ -84,58 +87,47 @@ def index(
         err_console.print(f"  … and {len(report.failed) - 20} more")
 
 
-def _read_queries(path: str) -> list[str]:
-    data, where = read_input_bytes(path)
-    out = []
-    for lineno, line in enumerate(decode_utf8(data, where).split("\n"), start=1):
-        if not line.strip():
-            continue
-        if line.lstrip().startswith("{"):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{where} line {lineno}: invalid JSON ({exc.msg})") from exc
-            if not isinstance(obj.get("query"), str) or not obj["query"].strip():
-                raise InputError(f"{where} line {lineno}: expected a non-empty string field 'query'")
-            out.append(obj["query"])
-        else:
-            out.append(line.strip())
-    if not out:
-        raise InputError(f"{where} holds no queries")
-    return out
-
-
 def search(
     collection: str = typer.Argument(..., help="Collection to search."),
     query: str = typer.Argument(None, help="The query (or use --queries FILE)."),
-    mode: str = typer.Option("hybrid", "--mode", help="dense, keyword or hybrid."),
-    top_k: int = typer.Option(10, "--top-k", "-k", help="Results to return."),
+    mode: str = typer.Option(None, "--mode", help="dense, keyword or hybrid.",
+                             show_default=f"the collection's, else {P.DEFAULT_MODE}"),
+    top_k: int = typer.Option(P.DEFAULT_TOP_K, "--top-k", "-k", help=f"Results to return (1–{P.MAX_TOP_K})."),
     filter: str = typer.Option(None, "--filter", help='Filter, e.g. \'category == "news" and year >= 2020\'.'),
     lang: str = typer.Option(None, "--lang", help="Only chunks in this language (zh, zh-Hant, ja, ko, en)."),
     groups: str = typer.Option(None, "--groups", help="Comma-separated ACL groups of the caller (public docs always)."),
-    fusion: str = typer.Option("rrf", help="Hybrid fusion: rrf or weighted."),
-    weight: float = typer.Option(0.5, help="Dense weight for --fusion weighted."),
+    fusion: str = typer.Option(None, help="Hybrid fusion: rrf or weighted.",
+                               show_default=f"the collection's, else {P.DEFAULT_FUSION}"),
+    weight: float = typer.Option(None, help="Dense share for weighted fusion, 0–1.",
+                                 show_default=f"the collection's, else {P.DEFAULT_WEIGHT}"),
+    min_score: float = typer.Option(None, "--min-score", help="Drop results below this: dense and hybrid compare "
+                                    "cosine similarity, keyword the BM25 score.", show_default="no floor"),
     no_collapse: bool = typer.Option(False, "--no-collapse", help="Return every matching chunk, not one per doc."),
-    queries: str = typer.Option(None, "--queries", help="File with one query per line (or JSONL with 'query')."),
-    as_json: bool = typer.Option(False, "--json", help="JSON lines: id, doc_id, score, text, metadata, ranks."),
+    queries: str = typer.Option(None, "--queries", help="Queries file: txt (one per line), tsv `id<TAB>query` or "
+                                "jsonl with 'query'."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines, one per result: " + ", ".join(JSON_FIELDS)
+                                 + "; with --queries first query_index, query_id and query."),
     store: str = STORE,
     backend: str = BACKEND,
     bundle: str = typer.Option(None, "--bundle", help="Search an edge bundle (`yuyi export --bundle`) instead of "
                                "a store: `yuyi search --bundle DIR QUERY`."),
 ) -> None:
     """Search a collection by meaning, keyword or both."""
-    from yuyi.search import Searcher
+    from yuyi.collection import open_collection
+    from yuyi.index.judgments import read_queries
 
     if bundle is not None and query is None and queries is None:
         query, collection = collection, None  # `yuyi search --bundle DIR QUERY`: the only argument is the query
     if (query is None) == (queries is None):
         raise InputError("give either a QUERY argument or --queries FILE")
+    group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
+    P.SearchParams().replace(mode=mode, top_k=top_k, filter=filter, lang=lang, fusion=fusion, weight=weight,
+                             min_score=min_score, collapse=not no_collapse)  # checked before anything loads
     if filter is not None:
         from yuyi.index.filters import parse
 
         parse(filter)  # a bad filter is reported before anything loads
-    qs = _read_queries(queries) if queries else [query]
-    group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
+    qs = [(q.id, q.text) for q in read_queries(queries)[0]] if queries else [("q1", query)]
     with err_console.status("loading model…"):
         if bundle is not None:
             from yuyi.export.bundle import open_bundle
@@ -144,29 +136,33 @@ def search(
             if collection not in (None, name):
                 raise InputError(f"the bundle holds collection {name!r}, not {collection!r}")
             collection = name
-            searcher = Searcher(st, collection, encoder=encoder)
+            coll = open_collection(name, st, encoder=encoder)
         else:
-            searcher = Searcher(_store(store), collection, keyword_only=mode == "keyword", backend=backend)
-    results = searcher.search_many(qs, mode=mode, top_k=top_k, filter=filter, lang=lang, groups=group_list,
-                                   fusion=fusion, weight=weight, collapse=not no_collapse)
+            coll = open_collection(collection, store, backend=backend)
+    given = {k: v for k, v in (("mode", mode), ("fusion", fusion), ("weight", weight), ("min_score", min_score))
+             if v is not None}
+    params = coll.defaults.replace(top_k=top_k, filter=filter, lang=lang, groups=group_list,
+                                   collapse=not no_collapse, **given)
+    results = coll.search_many([q for _, q in qs], params)
     if as_json:
-        for qi, (q, rows) in enumerate(zip(qs, results, strict=True)):
-            for rank, r in enumerate(rows, start=1):
+        for qi, ((qid, q), rows) in enumerate(zip(qs, results, strict=True)):
+            for r in rows:
                 d = r.as_dict()
                 if queries:
-                    d = {"query_index": qi, "query": q, "rank": rank, **d}
+                    d = {"query_index": qi, "query_id": qid, "query": q, **d}
                 sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
         return
-    for q, rows in zip(qs, results, strict=True):
-        table = Table(title=f"{escape(q)} · {mode} · {collection}", show_lines=False)
+    for (_, q), rows in zip(qs, results, strict=True):
+        table = Table(title=f"{escape(q)} · {params.mode} · {collection}", show_lines=False)
         for col in ("#", "score", "doc", "lang", "ranks d/k", "text"):
             table.add_column(col, overflow="fold")
-        for i, r in enumerate(rows, start=1):
+        for r in rows:
             ranks = "/".join(str(r.ranks.get(leg) or "-") for leg in ("dense", "keyword"))
-            table.add_row(str(i), f"{r.score:.4f}", escape(r.doc_id), r.lang, ranks, _marked(r.text, r.highlights))
+            table.add_row(str(r.rank), f"{r.score:.4f}", escape(r.doc_id), r.lang, ranks,
+                          _marked(r.text, r.highlights))
         console.print(table)
         if not rows:
-            console.print("[dim]no results[/dim]")
+            console.print("[dim]no good match[/dim]" if params.min_score is not None else "[dim]no results[/dim]")
 
 
 def _marked(text: str, spans: list[tuple[int, int]], width: int = 160) -> str:

@@ -10,7 +10,7 @@ from yuyi.cli.common import BACKEND, DEVICE
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (keep 127.0.0.1 unless behind a proxy)."),
     port: int = typer.Option(8000, min=1, max=65535),
-    model: str = typer.Option(None, "--model", "-m", help="Model to serve [default: multilingual-e5-small]."),
+    model: str = typer.Option(None, "--model", "-m", help="Model to serve.", show_default="multilingual-e5-small"),
     store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store URI (see `yuyi index`)."),
     api_keys: str = typer.Option(None, "--api-keys", envvar="YUYI_API_KEYS",
                                  help="JSON file of API keys → collections, groups, write. Without it: no auth."),
@@ -22,7 +22,7 @@ def serve(
                                       "could not finish within this, by measured throughput."),
     search_budget_ms: float = typer.Option(500.0, min=0, help="Hybrid search answers from keywords alone "
                                            "(\"degraded\": \"keyword_only\") when encoding would take longer."),
-    model_threads: int = typer.Option(None, min=1, help="Threads for the model [default: cores - 1]."),
+    model_threads: int = typer.Option(None, min=1, help="Threads for the model.", show_default="cores - 1"),
     async_ingest_chars: int = typer.Option(200_000, min=0, help="Upserts with more text run as a job (202)."),
     backend: str = BACKEND,
     device: str = DEVICE,

@@ -62,7 +62,7 @@ def split_cmd(path: str = INPUT) -> None:
 def chunk_cmd(
     path: str = INPUT,
     model: str = typer.Option(None, "--model", "-m", help="Model whose tokenizer and window to use."),
-    max_tokens: int = typer.Option(None, min=8, help="Window in tokens [default: the model's]."),
+    max_tokens: int = typer.Option(None, min=8, help="Window in tokens.", show_default="the model's"),
     overlap: int = typer.Option(0, min=0, help="Tokens of overlap between chunks."),
 ) -> None:
     """Token-accurate chunks of the whole input, with offsets and token counts."""
@@ -80,7 +80,8 @@ def chunk_cmd(
 
 
 @app.command("tokens")
-def tokens_cmd(path: str = INPUT, lang: str = typer.Option(None, help="zh, ja, ko, en or bigram [default: detect]."),
+def tokens_cmd(path: str = INPUT,
+               lang: str = typer.Option(None, help="zh, ja, ko, en or bigram.", show_default="detect"),
                stopwords: bool = typer.Option(False, help="Drop stop words.")) -> None:
     """BM25 keyword tokens of each line."""
     from yuyi.text import detect, keyword_tokens

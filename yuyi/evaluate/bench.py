@@ -25,16 +25,16 @@ import numpy as np
 from yuyi.evaluate.bench_inputs import BenchQuery, Qrels
 from yuyi.evaluate.retrieval import qrels_metrics
 from yuyi.index.readers import Document
+from yuyi.search.params import DEFAULT_FUSION, DEFAULT_WEIGHT, MODES, SearchParams
 
-MODES = ("dense", "keyword", "hybrid")
 WARMUP_QUERIES = 3
 
 
 @dataclass
 class BenchOptions:
     modes: tuple[str, ...] = MODES
-    fusion: str = "rrf"
-    weight: float = 0.5
+    fusion: str = DEFAULT_FUSION
+    weight: float = DEFAULT_WEIGHT
     latency_queries: int = 200
     max_tokens: int | None = None
     batch_docs: int = 32
@@ -133,8 +133,8 @@ def serve_phase(job: dict) -> dict:
         ranked: dict[str, list[str]] = {}
         t0 = time.perf_counter()
         for q, v in zip(judged, vectors, strict=True):
-            hits = searcher.search_vector(q.text, None if mode == "keyword" else v, mode, 10, None, None, None,
-                                          job["fusion"], job["weight"], True)
+            hits = searcher.search_vector(q.text, None if mode == "keyword" else v,
+                                          SearchParams(mode=mode, fusion=job["fusion"], weight=job["weight"]))
             ranked[q.id] = [h.doc_id for h in hits]
         search_ms = (time.perf_counter() - t0) / max(len(judged), 1) * 1000
         row = {"mode": mode, **{k: round(v, 4) for k, v in qrels_metrics(ranked, job["qrels"]).items()},
@@ -197,7 +197,7 @@ def _latency(searcher, encoder, mode: str, job: dict) -> dict:
     for i, q in enumerate(texts[: WARMUP_QUERIES] + texts):
         t0 = time.perf_counter()
         v = None if mode == "keyword" else encoder.encode([q], kind="query")[0]
-        searcher.search_vector(q, v, mode, 10, None, None, None, job["fusion"], job["weight"], True)
+        searcher.search_vector(q, v, SearchParams(mode=mode, fusion=job["fusion"], weight=job["weight"]))
         if i >= WARMUP_QUERIES:
             timings.append((time.perf_counter() - t0) * 1000)
     return {"p50_ms": round(_percentile(timings, 50), 2), "p95_ms": round(_percentile(timings, 95), 2),

@@ -87,9 +87,17 @@ class Store(ABC):
     @abstractmethod
     def drop_collection(self, name: str) -> None: ...
 
-    def record_encoder(self, name: str, label: str) -> None:  # noqa: B027 - optional hook
+    @abstractmethod
+    def set_meta(self, name: str, key: str, value: object) -> None:
+        """Store one JSON value with the collection (search defaults, encoders that wrote to it).
+        Reserved keys (model, dim, normalize, generation) cannot be changed."""
+
+    def record_encoder(self, name: str, label: str) -> None:
         """Remember which encoder (model@backend) wrote vectors, for `collections info`: an INT8
         query against fp32 passages works (same model), and the user should be able to see it."""
+        known = self.info(name).extra.get("vectors_from", [])
+        if label not in known:
+            self.set_meta(name, "encoders", [*known, label])
 
     def has_collection(self, name: str) -> bool:
         return name in self.list_collections()
@@ -101,11 +109,7 @@ class Store(ABC):
             return
         info = self.info(name)
         if info.model != model or info.dim != dim:
-            raise ModelMismatch(
-                f"collection {name!r} holds vectors from {info.model} (dim {info.dim}); refusing to add {model} "
-                f"(dim {dim}). Create a new collection for the new model, or re-index into one "
-                f"(`yuyi collections drop {name}` then `yuyi index {name} … --model {model}`)."
-            )
+            raise model_mismatch(name, f"{info.model} (dim {info.dim})", f"{model} (dim {dim})")
 
     @abstractmethod
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
@@ -135,6 +139,23 @@ class Store(ABC):
 
     def close(self) -> None:
         self.flush()
+
+
+def model_mismatch(name: str, stored: str, wanted: str) -> ModelMismatch:
+    """The one message for mixing models in a collection, with the way out."""
+    return ModelMismatch(
+        f"collection {name!r} holds vectors from {stored}; refusing to add {wanted}. Create a new collection "
+        f"for the new model, or re-index into one (`yuyi collections drop {name}` then "
+        f"`yuyi index {name} … --model {wanted.split(' ')[0]}`).")
+
+
+RESERVED_META = ("yuyi", "model", "dim", "normalize", "generation", "created", "schema")
+
+
+def check_meta_key(key: str) -> str:
+    if not isinstance(key, str) or not key or key in RESERVED_META:
+        raise StoreError(f"collection setting {key!r} cannot be set (reserved: {', '.join(RESERVED_META)})")
+    return key
 
 
 def validate_name(name: str) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from yuyi.index.base import ChunkRecord, DocumentState, Store
 from yuyi.index.readers import Document, ReadFailure
 from yuyi.models.encoder import Encoder
-from yuyi.text import chunk, detect, keyword_tokens, normalise, sentence_spans
+from yuyi.text import analyse, chunk, sentence_spans
 from yuyi.text.keywords import ANALYZER_VERSION
 
 CHUNKER_VERSION = 1
@@ -75,11 +75,10 @@ def make_chunks(doc: Document, encoder: Encoder, max_tokens: int | None, overlap
     out = []
     for i, (a, b) in enumerate(spans):
         text = doc.text[a:b]
-        norm = normalise(text)
-        lang = detect(norm).lang
+        an = analyse(text)
         out.append(ChunkRecord(
-            chunk_id=f"{doc.doc_id}#{i}", doc_id=doc.doc_id, text=text, norm_text=norm, lang=lang, start=a, end=b,
-            tokens=keyword_tokens(norm, lang=lang), vector=np.zeros(0, np.float32), source=doc.source,
+            chunk_id=f"{doc.doc_id}#{i}", doc_id=doc.doc_id, text=text, norm_text=an.norm, lang=an.lang, start=a,
+            end=b, tokens=an.tokens, vector=np.zeros(0, np.float32), source=doc.source,
             metadata=doc.metadata, acl=doc.acl))
     return out
 

@@ -34,6 +34,7 @@ from yuyi.index.base import (
     Hit,
     Store,
     StoreError,
+    check_meta_key,
     validate_name,
 )
 
@@ -311,13 +312,13 @@ class LocalStore(Store):
             docs = col.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
                               {"path": str(col.path), "generation": meta["generation"],
-                               "vectors_from": meta.get("encoders", [])})
+                               "vectors_from": meta.get("encoders", []),
+                               "search_defaults": meta.get("search_defaults", {})})
 
-    def record_encoder(self, name: str, label: str) -> None:
+    def set_meta(self, name: str, key: str, value: object) -> None:
         with self._using(name) as col:
-            known = col.meta().get("encoders", [])
-            if label not in known:
-                col.db.execute("INSERT OR REPLACE INTO meta VALUES ('encoders', ?)", (json.dumps(known + [label]),))
+            col.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                           (check_meta_key(key), json.dumps(value, ensure_ascii=False)))
 
     def drop_collection(self, name: str) -> None:
         with self._using(name) as col, self._lock:  # nobody reopens the files while they go

@@ -27,6 +27,7 @@ from yuyi.index.base import (
     Hit,
     Store,
     StoreError,
+    check_meta_key,
     validate_name,
 )
 
@@ -130,13 +131,13 @@ class MilvusStore(Store):
         chunks = self._count(name)
         docs = len({r["doc_id"] for r in self._query_all(name, "", ["doc_id"])}) if chunks else 0
         return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
-                              {"uri": self.uri, "vectors_from": meta.get("encoders", [])})
+                              {"uri": self.uri, "vectors_from": meta.get("encoders", []),
+                               "search_defaults": meta.get("search_defaults", {})})
 
-    def record_encoder(self, name: str, label: str) -> None:
+    def set_meta(self, name: str, key: str, value: object) -> None:
         meta = self._meta(self._check(name))
-        if label not in meta.setdefault("encoders", []):
-            meta["encoders"].append(label)
-            self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
+        meta[check_meta_key(key)] = value
+        self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
 
     def _count(self, name: str) -> int:
         res = self.client.query(name, filter="", output_fields=["count(*)"])

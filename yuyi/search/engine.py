@@ -8,21 +8,23 @@ from dataclasses import asdict, dataclass, field
 from yuyi.errors import InputError
 from yuyi.index.base import Hit, ModelMismatch, Store
 from yuyi.models.encoder import Encoder
+from yuyi.search import params as params_module
 from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
-from yuyi.text import detect, keyword_tokens
+from yuyi.search.params import SearchParams
+from yuyi.text import analyse
 from yuyi.text.keywords import drop_stopwords
 
-MODES = ("dense", "keyword", "hybrid")
-FUSIONS = ("rrf", "weighted")
-MAX_TOP_K = 1000
+MAX_TOP_K = params_module.MAX_TOP_K
+MODES, FUSIONS = params_module.MODES, params_module.FUSIONS
 
 
 @dataclass
 class SearchResult:
     id: str  # chunk id
     doc_id: str
-    score: float
+    score: float  # in the units of the mode (see yuyi.search.params.MIN_SCORE_UNITS)
+    rank: int  # 1-based position in this result list
     text: str
     metadata: dict
     ranks: dict[str, int | None]
@@ -37,17 +39,6 @@ class SearchResult:
         d = asdict(self)
         d["highlights"] = [list(h) for h in self.highlights]
         return d
-
-
-def validate(mode: str, top_k: int, fusion: str, weight: float) -> None:
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
-        raise InputError(f"top_k must be an integer between 1 and {MAX_TOP_K}, not {top_k!r}")
-    if fusion not in FUSIONS:
-        raise InputError(f"fusion must be one of {', '.join(FUSIONS)}, not {fusion!r}")
-    if not 0.0 <= weight <= 1.0:
-        raise InputError(f"weight (dense share in weighted fusion) must be in [0, 1], not {weight!r}")
 
 
 def highlight_terms(tokens: list[str], lang: str) -> list[str]:
@@ -66,6 +57,7 @@ class Searcher:
                  keyword_only: bool = False, backend: str | None = None) -> None:
         """`keyword_only=True` loads no model (keyword search needs none); other modes then refuse."""
         self.store, self.collection = store, collection
+        self.defaults = SearchParams()  # what `search` uses for anything not given
         self.info = store.info(collection)
         self.encoder: Encoder | None = None
         if keyword_only:
@@ -79,55 +71,59 @@ class Searcher:
                                 f"cannot query it with {encoder.name}")
         self.encoder = encoder
 
-    def search(self, query: str, mode: str = "hybrid", top_k: int = 10, filter: str | None = None,
-               lang: str | None = None, groups: list[str] | None = None, fusion: str = "rrf",
-               weight: float = 0.5, collapse: bool = True) -> list[SearchResult]:
-        return self.search_many([query], mode, top_k, filter, lang, groups, fusion, weight, collapse)[0]
+    def params(self, params: SearchParams | None = None, **changes) -> SearchParams:
+        """`params` (else this searcher's `defaults`) with keyword overrides applied and validated."""
+        return (params or self.defaults).replace(**changes)
 
-    def search_many(self, queries: list[str], mode: str = "hybrid", top_k: int = 10, filter: str | None = None,
-                    lang: str | None = None, groups: list[str] | None = None, fusion: str = "rrf",
-                    weight: float = 0.5, collapse: bool = True) -> list[list[SearchResult]]:
+    def search(self, query: str, params: SearchParams | None = None, **changes) -> list[SearchResult]:
+        """Search with a `SearchParams` and/or keyword arguments (mode=…, top_k=…, filter=…)."""
+        return self.search_many([query], params, **changes)[0]
+
+    def search_many(self, queries: list[str], params: SearchParams | None = None, **changes
+                    ) -> list[list[SearchResult]]:
         """Many queries in one call: the model encodes them as one batch."""
-        validate(mode, top_k, fusion, weight)
-        self._needs_model(mode)
+        p = self.params(params, **changes)
+        self._needs_model(p.mode)
+        if isinstance(queries, str):
+            raise InputError("search_many takes a list of queries")
         for q in queries:
             if not isinstance(q, str) or not q.strip():
                 raise InputError("query must be a non-empty string")
-        vectors = self.encoder.encode(queries, kind="query") if mode != "keyword" else [None] * len(queries)
-        return [self.search_vector(q, v, mode, top_k, filter, lang, groups, fusion, weight, collapse)
-                for q, v in zip(queries, vectors, strict=True)]
+            if len(q) > params_module.MAX_QUERY_CHARS:
+                raise InputError(f"query is longer than {params_module.MAX_QUERY_CHARS} characters")
+        vectors = self.encoder.encode(queries, kind="query") if p.mode != "keyword" else [None] * len(queries)
+        return [self.search_vector(q, v, p) for q, v in zip(queries, vectors, strict=True)]
 
-    def search_vector(self, query: str, vector, mode: str = "hybrid", top_k: int = 10, filter: str | None = None,
-                      lang: str | None = None, groups: list[str] | None = None, fusion: str = "rrf",
-                      weight: float = 0.5, collapse: bool = True) -> list[SearchResult]:
+    def search_vector(self, query: str, vector, params: SearchParams) -> list[SearchResult]:
         """Search with an already encoded query vector (the server batches query encoding)."""
-        validate(mode, top_k, fusion, weight)
-        self._needs_model(mode)
-        depth = max(top_k * 5, 50) if (collapse or mode == "hybrid") else top_k
+        p = params
+        self._needs_model(p.mode)
+        groups = list(p.groups) if p.groups is not None else None
+        depth = max(p.top_k * 5, 50) if (p.collapse or p.mode == "hybrid") else p.top_k
         legs: dict[str, list[Hit]] = {}
-        query_lang = detect(query).lang
-        tokens = keyword_tokens(query, lang=query_lang)
-        if mode in ("dense", "hybrid"):
-            legs["dense"] = self.store.dense_search(self.collection, vector, depth, filter, groups, lang)
-        if mode in ("keyword", "hybrid"):
-            legs["keyword"] = self.store.keyword_search(self.collection, tokens, depth, filter, groups, lang)
-        if mode == "hybrid":
-            scores = (reciprocal_rank_fusion(legs) if fusion == "rrf"
-                      else weighted_fusion(legs, {"dense": weight, "keyword": 1 - weight}))
+        an = analyse(query)
+        if p.mode in ("dense", "hybrid"):
+            legs["dense"] = self.store.dense_search(self.collection, vector, depth, p.filter, groups, p.lang)
+        if p.mode in ("keyword", "hybrid"):
+            legs["keyword"] = self.store.keyword_search(self.collection, an.tokens, depth, p.filter, groups, p.lang)
+        if p.mode == "hybrid":
+            scores = (reciprocal_rank_fusion(legs) if p.fusion == "rrf"
+                      else weighted_fusion(legs, {"dense": p.weight, "keyword": 1 - p.weight}))
         else:
-            scores = {h.chunk_id: h.score for h in legs[mode]}
+            scores = {h.chunk_id: h.score for h in legs[p.mode]}
         ranks = {leg: {h.chunk_id: h.rank for h in hits} for leg, hits in legs.items()}
-        marks = highlight_terms(tokens, query_lang)
-        ordered = sorted(scores, key=lambda c: -scores[c])
-        picked, per_doc = self._collapse(ordered, collapse, top_k)
+        marks = highlight_terms(an.tokens, an.lang)
+        passes = _floor(p, legs, depth)
+        ordered = [c for c in sorted(scores, key=lambda c: -scores[c]) if passes(c)]
+        picked, per_doc = self._collapse(ordered, p.collapse, p.top_k)
         rows = self.store.get_chunks(self.collection, picked)
-        out = []
+        out: list[SearchResult] = []
         for cid in picked:
             row = rows.get(cid)
             if row is None:  # deleted between the legs and the fetch
                 continue
             out.append(SearchResult(
-                id=cid, doc_id=row["doc_id"], score=round(float(scores[cid]), 6), text=row["text"],
+                id=cid, doc_id=row["doc_id"], score=round(float(scores[cid]), 6), rank=len(out) + 1, text=row["text"],
                 metadata=row["metadata"] or {}, ranks={leg: ranks[leg].get(cid) for leg in ranks},
                 lang=row["lang"], start=row["start"], end=row["end"],
                 highlights=highlight_spans(row["text"], marks), source=row.get("source") or "",
@@ -150,3 +146,17 @@ class Searcher:
             if seen[doc] == 1 and len(picked) < top_k:
                 picked.append(cid)
         return picked, seen
+
+
+def _floor(p: SearchParams, legs: dict[str, list[Hit]], depth: int):
+    """The relevance floor as a predicate on chunk ids. Dense and hybrid compare the dense
+    leg's cosine, keyword the BM25 score. A hybrid candidate only the keyword leg found lies
+    below every dense candidate, so it passes only when the dense leg itself ended above the
+    floor (or held every allowed chunk)."""
+    if p.min_score is None:
+        return lambda _chunk_id: True
+    leg = legs["keyword"] if p.mode == "keyword" else legs["dense"]
+    floor = p.min_score
+    scored = {h.chunk_id: h.score for h in leg}
+    unseen_ok = len(leg) < depth or (bool(leg) and leg[-1].score >= floor)
+    return lambda chunk_id: scored[chunk_id] >= floor if chunk_id in scored else unseen_ok

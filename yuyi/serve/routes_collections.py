@@ -49,16 +49,12 @@ async def drop_collection(name: str, key: ApiKey | None = Depends(caller), rt: R
     writable(key, name)
     async with rt.write_lock:
         await run_in_threadpool(rt.store.drop_collection, name)
-        rt.searchers.pop(name, None)
+        rt.forget(name)
     return {"dropped": name}
 
 
 def _ingest(rt: Runtime, name: str, body: s.UpsertRequest) -> s.UpsertResponse:
-    from yuyi.index.ingest import ingest
-    from yuyi.index.readers import Document
-
-    docs = [Document(d.id, d.text, dict(d.metadata), list(d.acl), d.source) for d in body.documents]
-    report = ingest(rt.store, name, docs, rt.bulk_encoder())
+    report = rt.collection(name).upsert([d.model_dump() for d in body.documents], encoder=rt.bulk_encoder())
     return s.UpsertResponse(collection=name, indexed=report.indexed, skipped_unchanged=report.skipped,
                             chunks=report.chunks,
                             failed=[{"where": f.where, "reason": f.reason} for f in report.failed])
@@ -69,7 +65,7 @@ async def _locked_ingest(rt: Runtime, name: str, body: s.UpsertRequest) -> s.Ups
         try:
             return await run_in_threadpool(_ingest, rt, name, body)
         finally:
-            rt.searchers.pop(name, None)
+            rt.forget(name)
 
 
 @router.post("/v1/collections/{name}/documents", response_model=s.UpsertResponse,
@@ -122,8 +118,8 @@ async def delete_document(name: str, doc_id: str, key: ApiKey | None = Depends(c
                           rt: Runtime = Depends(runtime)):
     writable(key, name)
     async with rt.write_lock:
-        removed = await run_in_threadpool(rt.store.delete_documents, name, [doc_id])
-        rt.searchers.pop(name, None)
+        removed = await run_in_threadpool(rt.collection(name).delete, [doc_id])
+        rt.forget(name)
     if not removed:
         raise ApiError(404, "document_not_found", f"document {doc_id!r} is not in {name!r}")
     return {"deleted": doc_id, "chunks": removed}
@@ -135,15 +131,11 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
     """Dense, keyword or hybrid search; results have the same shape as `yuyi search --json`.
     When the model cannot encode the query within `search_budget_ms` (busy or down), hybrid
     search answers from the keyword leg and says so in `degraded`."""
-    from yuyi.search import Searcher
-
     visible(key, name)
-    searcher = rt.searchers.get(name)
-    if searcher is None:
-        searcher = await run_in_threadpool(Searcher, rt.store, name, rt.encoder)
-        rt.searchers[name] = searcher
-    groups = list(key.groups) if key is not None else body.groups
-    mode, degraded, vector = body.mode, None, None
+    coll = rt.collection(name)
+    defaults = await run_in_threadpool(lambda: coll.defaults)
+    params = body.params(defaults, list(key.groups) if key is not None else body.groups)
+    mode, degraded, vector = params.mode, None, None
     if mode != "keyword":
         try:
             budget = rt.settings.search_budget_ms / 1000 if mode == "hybrid" else None
@@ -160,7 +152,6 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
         if degraded:
             rt.metrics.degraded.labels(reason).inc()
             mode = "keyword"
-    results = await run_in_threadpool(searcher.search_vector, body.query, vector, mode, body.top_k,
-                                      body.filter, body.lang, groups, body.fusion, body.weight, body.collapse)
-    return s.SearchResponse(collection=name, mode=body.mode, results=[r.as_dict() for r in results],
+    results = await run_in_threadpool(coll.search_vector, body.query, vector, params.replace(mode=mode))
+    return s.SearchResponse(collection=name, mode=params.mode, results=[r.as_dict() for r in results],
                             degraded=degraded)

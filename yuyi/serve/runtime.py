@@ -28,9 +28,24 @@ class Runtime:
     store: Any = None
     batcher: MicroBatcher | None = None
     loop: asyncio.AbstractEventLoop | None = None
-    searchers: dict = field(default_factory=dict)
+    collections: dict = field(default_factory=dict)  # name → yuyi.Collection over the served encoder
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     jobs: Jobs = field(default_factory=Jobs)
+
+    def collection(self, name: str):
+        """The facade over one collection, sharing the served encoder and store."""
+        from yuyi.collection import Collection
+
+        coll = self.collections.get(name)
+        if coll is None:
+            from yuyi.index.base import validate_name
+
+            coll = self.collections[name] = Collection(validate_name(name), self.store, encoder=self.encoder)
+        return coll
+
+    def forget(self, name: str) -> None:
+        """Drop the cached facade after a write, so its searcher sees the new state."""
+        self.collections.pop(name, None)
 
     # ---- model work --------------------------------------------------------------------------
     def encode_now(self, texts: list[str], kind: str) -> tuple[np.ndarray, list[int]]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from yuyi.search import params as P
 from yuyi.text.normalize import lone_surrogate
 
 Kind = Literal["query", "passage"]
@@ -103,22 +104,35 @@ class JobOut(BaseModel):
 
 
 class SearchRequest(BaseModel):
+    """The fields, choices and limits of `yuyi.search.params.SearchParams` (a test checks they
+    agree). mode, fusion, weight and min_score left out take the collection's defaults."""
+
     model_config = ConfigDict(extra="forbid")
-    query: Text = Field(..., min_length=1, max_length=2000)
-    mode: Literal["dense", "keyword", "hybrid"] = "hybrid"
-    top_k: int = Field(10, ge=1, le=100)
-    filter: Text | None = Field(None, max_length=2000)
-    lang: Text | None = Field(None, max_length=16)
+    query: Text = Field(..., min_length=1, max_length=P.MAX_QUERY_CHARS)
+    mode: Literal["dense", "keyword", "hybrid"] | None = Field(
+        None, description=f"dense, keyword or hybrid [default: the collection's, else {P.DEFAULT_MODE}]")
+    top_k: int = Field(P.DEFAULT_TOP_K, ge=1, le=P.MAX_TOP_K)
+    filter: Text | None = Field(None, min_length=1, max_length=P.MAX_FILTER_CHARS)
+    lang: Text | None = Field(None, min_length=1, max_length=P.MAX_LANG_CHARS)
     groups: list[Text] | None = Field(None, description="Only without API keys; with keys the key's groups apply.")
-    fusion: Literal["rrf", "weighted"] = "rrf"
-    weight: float = Field(0.5, ge=0.0, le=1.0)
+    fusion: Literal["rrf", "weighted"] | None = Field(
+        None, description=f"hybrid fusion [default: the collection's, else {P.DEFAULT_FUSION}]")
+    weight: float | None = Field(None, ge=0.0, le=1.0, description="dense share in weighted fusion "
+                                 f"[default: the collection's, else {P.DEFAULT_WEIGHT}]")
     collapse: bool = True
+    min_score: float | None = Field(None, allow_inf_nan=False, description="relevance floor: " + "; ".join(
+        f"{m}: {u}" for m, u in P.MIN_SCORE_UNITS.items()))
+
+    def params(self, defaults: P.SearchParams, groups: list[str] | None) -> P.SearchParams:
+        values = self.model_dump(exclude={"query", "groups"})
+        return defaults.replace(**values, groups=groups)
 
 
 class SearchHit(BaseModel):
     id: str
     doc_id: str
     score: float
+    rank: int
     text: str
     metadata: dict[str, Any]
     ranks: dict[str, int | None]

@@ -1,0 +1,241 @@
+"""`Collection`: the one object users and front ends hold. It owns the encoder, the store
+handle and the searcher, so the CLI, the HTTP server, bench, eval and the LangChain and
+LlamaIndex adapters all add, delete and search the same way (txtai's `Embeddings` and
+sentence-transformers' `SentenceTransformer` are the models)::
+
+    from yuyi import open_collection
+    docs = open_collection("faq")                      # the default store, as the CLI's
+    docs.add([{"id": "a", "text": "这款手表防水吗？", "metadata": {"cat": "watch"}}])
+    for hit in docs.search("防水手錶", mode="hybrid", top_k=3):
+        print(hit.rank, hit.doc_id, hit.score)
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from yuyi.errors import InputError
+from yuyi.index import CollectionInfo, Store, open_store
+from yuyi.index.base import CollectionNotFound, model_mismatch
+from yuyi.index.ingest import IngestReport, ingest
+from yuyi.index.readers import Document, ReadFailure
+from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
+from yuyi.search.engine import Searcher, SearchResult
+from yuyi.search.params import TUNABLE, SearchParams
+from yuyi.text.normalize import lone_surrogate
+
+DocumentLike = Document | dict | tuple[str, str]
+INT64 = (-(2**63), 2**63 - 1)
+DEFAULTS_TTL_S = 10.0
+
+
+class Collection:
+    """One collection in one store, with the model that built it (loaded on first need:
+    keyword search and deletes load none)."""
+
+    def __init__(self, name: str, store: Store, model: str | None = None, backend: str | None = None,
+                 encoder: Encoder | None = None, own_store: bool = False, device: str | None = None) -> None:
+        self.name, self.store, self.backend, self.device = name, store, backend, device
+        self._own_store = own_store
+        self._encoder = encoder
+        self._searcher: Searcher | None = None
+        self._defaults: tuple[float, SearchParams] | None = None
+        self._lock = threading.Lock()
+        try:
+            stored: str | None = store.info(name).model
+        except CollectionNotFound:
+            stored = None
+        wanted = model or (encoder.name if encoder is not None else None)
+        if stored and wanted and _bare(wanted) != stored and (encoder is None or encoder.name != stored):
+            raise model_mismatch(name, stored, wanted)
+        self.model = stored or (_bare(wanted) if wanted else DEFAULT_MODEL)
+        self._model_arg = wanted if wanted and not stored else self.model  # keeps a MODEL@BACKEND suffix
+
+    # ---- parts -------------------------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        """The collection's model, loaded once (the configured backend unless one was given)."""
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = load_encoder(self._model_arg, backend=self.backend, device=self.device)
+            return self._encoder
+
+    def searcher(self, keyword_only: bool = False) -> Searcher:
+        """The searcher over this collection (rebuilt after writes, which change its `info`)."""
+        if self._searcher is None or (self._searcher.encoder is None and not keyword_only):
+            self._searcher = Searcher(self.store, self.name, keyword_only=True) if keyword_only else \
+                Searcher(self.store, self.name, encoder=self.encoder)
+        return self._searcher
+
+    @property
+    def defaults(self) -> SearchParams:
+        """The search defaults: yuyi's, with what `yuyi tune --apply` stored for this collection.
+        Re-read at most every DEFAULTS_TTL_S seconds (a long-running server sees a tune)."""
+        now = time.monotonic()
+        if self._defaults is None or now - self._defaults[0] > DEFAULTS_TTL_S:
+            try:
+                stored = self.store.info(self.name).extra.get("search_defaults") or {}
+            except CollectionNotFound:
+                stored = {}
+            params = SearchParams().replace(**{k: v for k, v in stored.items() if k in TUNABLE})
+            self._defaults = (now, params)
+        return self._defaults[1]
+
+    def set_defaults(self, **values: Any) -> SearchParams:
+        """Store search defaults with the collection (mode, fusion, weight, min_score)."""
+        bad = set(values) - set(TUNABLE)
+        if bad:
+            raise InputError(f"only {', '.join(TUNABLE)} can be stored as defaults, not {', '.join(sorted(bad))}")
+        params = self.defaults.replace(**values)  # validated before anything is written
+        self.store.set_meta(self.name, "search_defaults", {k: getattr(params, k) for k in TUNABLE
+                                                           if getattr(params, k) is not None})
+        self._searcher, self._defaults = None, None
+        return params
+
+    # ---- writes ------------------------------------------------------------------------------
+    def add(self, documents: Iterable[DocumentLike], **options: Any) -> IngestReport:
+        """Same as `upsert`: a document with a known id replaces the stored one."""
+        return self.upsert(documents, **options)
+
+    def upsert(self, documents: Iterable[DocumentLike], batch_docs: int = 32, max_tokens: int | None = None,
+               overlap: int = 0, encoder: Encoder | None = None,
+               on_batch: Callable[[IngestReport], None] | None = None,
+               failures: list[ReadFailure] | None = None) -> IngestReport:
+        """Chunk, embed and index documents (dicts shaped like the HTTP body: id, text, metadata,
+        acl, source; or `Document`s; or (id, text) pairs). Unchanged documents are skipped.
+        Dicts and pairs are all checked before anything is written. `encoder` substitutes a
+        wrapper of the collection's model (the server's batching one)."""
+        if _is_lazy(documents):  # a stream (a file reader): checked as it is read
+            docs: Iterable[Document] = (as_document(d, i) for i, d in enumerate(documents))
+        else:
+            docs = [as_document(d, i) for i, d in enumerate(documents)]
+        report = ingest(self.store, self.name, docs, encoder or self.encoder, batch_docs=batch_docs,
+                        max_tokens=max_tokens, overlap=overlap, failures=failures, on_batch=on_batch)
+        self._searcher = None
+        return report
+
+    def delete(self, ids: Sequence[str] | None = None, filter: str | None = None) -> int:
+        """Delete documents by id and/or filter expression; returns the chunks removed."""
+        if isinstance(ids, str):
+            ids = [ids]
+        if ids is None and filter is None:
+            raise InputError("delete needs document ids or a filter")
+        removed = self.store.delete_documents(self.name, list(ids) if ids is not None else None, filter)
+        self._searcher = None
+        return removed
+
+    def drop(self) -> None:
+        self.store.drop_collection(self.name)
+        self._searcher = None
+
+    # ---- reads -------------------------------------------------------------------------------
+    def search(self, query: str, params: SearchParams | None = None, **changes: Any) -> list[SearchResult]:
+        """Search by a `SearchParams` and/or keyword arguments (mode, top_k, filter, lang, groups,
+        fusion, weight, collapse, min_score); anything not given takes the collection's defaults."""
+        return self.search_many([query], params, **changes)[0]
+
+    def search_many(self, queries: list[str], params: SearchParams | None = None, **changes: Any
+                    ) -> list[list[SearchResult]]:
+        """Many queries, their vectors encoded as one batch."""
+        p = (params or self.defaults).replace(**changes)
+        return self.searcher(keyword_only=p.mode == "keyword").search_many(queries, p)
+
+    def search_vector(self, query: str, vector: Any, params: SearchParams) -> list[SearchResult]:
+        """Search with a query vector encoded elsewhere (the server's micro-batcher)."""
+        return self.searcher(keyword_only=vector is None).search_vector(query, vector, params)
+
+    def info(self) -> CollectionInfo:
+        return self.store.info(self.name)
+
+    def exists(self) -> bool:
+        return self.store.has_collection(self.name)
+
+    def close(self) -> None:
+        """Persist indexes; close the store if this collection opened it."""
+        self._searcher = None
+        if self._own_store:
+            self.store.close()
+        else:
+            try:
+                self.store.flush(self.name)
+            except CollectionNotFound:
+                pass
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Collection({self.name!r}, store={self.store!r}, model={self.model!r})"
+
+
+def open_collection(name: str, store: Store | str | None = None, model: str | None = None,
+                    backend: str | None = None, encoder: Encoder | None = None, device: str | None = None
+                    ) -> Collection:
+    """A collection by name in `store` (a `Store`, a URI as `--store` takes, or None for the
+    default store); created with `model` (default multilingual-e5-small) on first add."""
+    from yuyi.index.base import validate_name
+
+    validate_name(name)
+    own = not isinstance(store, Store)
+    handle = store if isinstance(store, Store) else open_store(store)
+    return Collection(name, handle, model=model, backend=backend, encoder=encoder, own_store=own, device=device)
+
+
+def as_document(obj: DocumentLike, index: int = 0) -> Document:
+    """A `Document` from the HTTP upsert shape, checked field by field (errors name the item)."""
+    where = f"document {index}"
+    if isinstance(obj, Document):
+        obj = {"id": obj.doc_id, "text": obj.text, "metadata": obj.metadata, "acl": obj.acl, "source": obj.source}
+    elif isinstance(obj, tuple) and len(obj) == 2:
+        obj = {"id": obj[0], "text": obj[1]}
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: expected a dict with id and text, a Document or an (id, text) pair")
+    unknown = set(obj) - {"id", "text", "metadata", "acl", "source"}
+    if unknown:
+        raise InputError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    doc_id, text = obj.get("id"), obj.get("text")
+    if not isinstance(doc_id, str) or not 1 <= len(doc_id) <= 400:
+        raise InputError(f"{where}: 'id' must be a string of 1 to 400 characters")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"{where} ({doc_id!r}): 'text' must be a non-empty string")
+    metadata, acl, source = obj.get("metadata") or {}, obj.get("acl") or [], obj.get("source") or ""
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and _scalar(v) for k, v in metadata.items()):
+        raise InputError(f"{where} ({doc_id!r}): 'metadata' must map names to strings, integers, finite "
+                         "numbers or booleans")
+    if isinstance(acl, str) or not isinstance(acl, list) or not all(isinstance(g, str) for g in acl):
+        raise InputError(f"{where} ({doc_id!r}): 'acl' must be a list of group names")
+    if not isinstance(source, str):
+        raise InputError(f"{where} ({doc_id!r}): 'source' must be a string")
+    for field_name, value in (("id", doc_id), ("text", text), ("source", source), *metadata.items()):
+        if isinstance(value, str) and (at := lone_surrogate(value)) is not None:
+            raise InputError(f"{where}: {field_name!r} is not valid Unicode (lone surrogate at {at})")
+    return Document(doc_id, text, dict(metadata), list(acl), source)
+
+
+def _scalar(v: Any) -> bool:
+    if isinstance(v, bool | str):
+        return True
+    if isinstance(v, int):
+        return INT64[0] <= v <= INT64[1]
+    return isinstance(v, float) and math.isfinite(v)
+
+
+def _is_lazy(documents: Iterable[Any]) -> bool:
+    """A generator of `Document`s (a file reader) streams; anything else is checked up front."""
+    return not isinstance(documents, list | tuple) and iter(documents) is documents
+
+
+def _bare(model: str) -> str:
+    """A model name without its @backend suffix, resolved to the registry's canonical name."""
+    from yuyi.models.registry import find_spec
+
+    name = model.split("@", 1)[0]
+    spec = find_spec(name)
+    return spec.name if spec is not None else name
