@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from yuyi import open_collection
 from yuyi.index import open_store
 from yuyi.index.ingest import ingest
 from yuyi.index.readers import Document
@@ -22,6 +23,8 @@ def page_server(e5, tmp_path_factory, running_server):
             Document("tea", "龙井茶产于杭州西湖。", {"title": "龙井茶"}),
             Document("tokyo", "東京タワーは東京都港区にある電波塔です。", {"title": "東京タワー"})]
     ingest(store, "shop", docs, e5)
+    ingest(store, "strict", docs, e5)
+    open_collection("strict", store, encoder=e5).set_defaults(min_score=0.88)  # hide weak matches
     with running_server(create_app(ServeSettings(), encoder=e5, store=store)) as srv:
         yield srv
 
@@ -67,4 +70,16 @@ def test_chinese_query_in_the_browser(page_server):
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.querySelector('.result')?.dataset.doc === 'tea'")
         page.screenshot(path=str(SCREENSHOTS / "search-keyword.png"), full_page=True)
+
+        # A collection with a relevance floor: a query nothing matches says so instead of
+        # listing the nearest unrelated documents.
+        page.goto(page_server.url + "/?collection=strict")
+        page.wait_for_selector("#collection option[value=strict]", state="attached")
+        page.fill("#q", "如何申请个人所得税退税")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('status').textContent.includes('no good match')")
+        assert page.locator(".result").count() == 0
+        page.fill("#q", "防水手表")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.querySelector('.result')?.dataset.doc === 'watch'")
         browser.close()

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import bench, demo, embed, evaluate, export, index, models, serve, text
+from yuyi.cli import bench, demo, embed, evaluate, export, index, models, serve, text, tune
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -24,6 +24,7 @@ app.command("search")(index.search)
 app.command("serve")(serve.serve)
 app.command("eval")(evaluate.evaluate)
 app.command("bench")(bench.bench)
+app.command("tune")(tune.tune)
 app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)

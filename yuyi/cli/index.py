@@ -216,3 +216,26 @@ def collections_drop(name: str, store: str = STORE,
     console.print(f"dropped {name}")
 
 
+
+
+@collections_app.command("defaults")
+def collections_defaults(
+    name: str,
+    mode: str = typer.Option(None, "--mode", help="dense, keyword or hybrid."),
+    fusion: str = typer.Option(None, "--fusion", help="rrf or weighted."),
+    weight: float = typer.Option(None, "--weight", help="Dense share in weighted fusion, 0–1."),
+    min_score: float = typer.Option(None, "--min-score", help="Relevance floor: cosine for dense and hybrid, "
+                                    "BM25 score for keyword."),
+    store: str = STORE,
+) -> None:
+    """Show or set the search defaults stored with a collection (`yuyi tune --apply` sets them
+    from measurements); every front end uses them for settings a search leaves out."""
+    from yuyi.collection import open_collection
+
+    coll = open_collection(name, store)
+    coll.info()  # a missing collection is an error here, not an empty default
+    given = {k: v for k, v in (("mode", mode), ("fusion", fusion), ("weight", weight), ("min_score", min_score))
+             if v is not None}
+    params = coll.set_defaults(**given) if given else coll.defaults
+    print(json.dumps({k: getattr(params, k) for k in P.TUNABLE}, ensure_ascii=False))
+    coll.close()

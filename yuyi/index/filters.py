@@ -172,3 +172,50 @@ def to_milvus(expr: str, metadata_field: str = "metadata") -> str:
         return f"({col} {_OPS[type(op)]} {lit(value)})"
 
     return walk(parse(expr))
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """Everything that narrows a search, as one tree: the user's filter expression, the caller's
+    ACL groups (None: trusted, no check; []: public only) and a language. Each backend
+    translates the whole tree once (`to_sql`, `to_milvus`)."""
+
+    filter: str | None = None
+    groups: tuple[str, ...] | None = None
+    lang: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.filter is None and self.groups is None and self.lang is None
+
+    def to_sql(self) -> tuple[str, list]:
+        clauses, params = [], []
+        if self.filter:
+            sql, p = to_sql(self.filter)
+            clauses.append(sql)
+            params += p
+        if self.groups is not None:
+            clauses.append("(acl = '[]'" + (" OR EXISTS (SELECT 1 FROM json_each(chunks.acl) WHERE value IN ("
+                                            + ",".join("?" * len(self.groups)) + "))" if self.groups else "") + ")")
+            params += list(self.groups)
+        if self.lang:
+            clauses.append("(lang = ? OR lang LIKE ?)")
+            params += [self.lang, self.lang + "-%"]
+        return " AND ".join(clauses) or "1", params
+
+    def to_milvus(self) -> str:
+        clauses = []
+        if self.filter:
+            clauses.append(to_milvus(self.filter))
+        if self.groups is not None:
+            acl = "array_length(acl) == 0"
+            if self.groups:
+                acl = f"({acl} or array_contains_any(acl, {json.dumps(list(self.groups), ensure_ascii=False)}))"
+            clauses.append(acl)
+        if self.lang:
+            clauses.append(f'(lang == {json.dumps(self.lang)} or lang like {json.dumps(self.lang + "-%")})')
+        return " and ".join(clauses)
+
+
+def restriction(filter: str | None, groups: list[str] | None, lang: str | None) -> Restriction:
+    return Restriction(filter, tuple(groups) if groups is not None else None, lang)

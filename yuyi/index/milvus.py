@@ -218,17 +218,7 @@ class MilvusStore(Store):
         return {r["chunk_id"]: {k: r.get(k) for k in OUTPUT} for r in rows}
 
     def _filter_expr(self, filter: str | None, groups: list[str] | None, lang: str | None) -> str:
-        clauses = []
-        if filter:
-            clauses.append(filters.to_milvus(filter))
-        if groups is not None:
-            acl = "array_length(acl) == 0"
-            if groups:
-                acl = f"({acl} or array_contains_any(acl, {_quote(groups)}))"
-            clauses.append(acl)
-        if lang:
-            clauses.append(f'(lang == {json.dumps(lang)} or lang like {json.dumps(lang + "-%")})')
-        return " and ".join(clauses)
+        return filters.restriction(filter, groups, lang).to_milvus()
 
     def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
                      groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:

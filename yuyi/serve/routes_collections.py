@@ -154,4 +154,4 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
             mode = "keyword"
     results = await run_in_threadpool(coll.search_vector, body.query, vector, params.replace(mode=mode))
     return s.SearchResponse(collection=name, mode=params.mode, results=[r.as_dict() for r in results],
-                            degraded=degraded)
+                            min_score=params.min_score, degraded=degraded)

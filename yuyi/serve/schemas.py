@@ -148,6 +148,8 @@ class SearchResponse(BaseModel):
     collection: str
     mode: str
     results: list[SearchHit]
+    min_score: float | None = Field(None, description="The relevance floor applied (the request's or the "
+                                    "collection's default); no results above it means no good match.")
     degraded: Literal["keyword_only"] | None = Field(
         None, description="Set when hybrid search answered from the keyword leg alone (model busy or down).")
 

@@ -1,0 +1,71 @@
+"""`yuyi tune`: measure search settings on your judged queries; `--apply` makes the best the
+collection's default for the CLI, the HTTP API and Python alike."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from yuyi.cli.common import BACKEND, console, err_console
+from yuyi.cli.index import STORE
+from yuyi.errors import InputError
+
+
+def tune(
+    collection: str = typer.Argument(..., help="An indexed collection."),
+    queries: str = typer.Option(..., "--queries", help="Queries: txt, tsv `id<TAB>query`, csv or jsonl."),
+    qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid \\[grade]`, TREC or jsonl.",
+                              show_default="inline doc_id/positives in a jsonl queries file"),
+    weights: str = typer.Option("0.2,0.3,0.4,0.5,0.6,0.7,0.8", "--weights",
+                                help="Dense shares to try for weighted fusion."),
+    apply: bool = typer.Option(False, "--apply", help="Store the best mode/fusion/weight as the collection's "
+                               "default."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per setting: params and metrics."),
+    store: str = STORE,
+    backend: str = BACKEND,
+) -> None:
+    """Which search mode, fusion and weight rank your judged queries best (nDCG@10)."""
+    from yuyi.collection import open_collection
+    from yuyi.evaluate.tune import METRIC, candidates
+    from yuyi.evaluate.tune import tune as run_tune
+    from yuyi.index.judgments import read_qrels, read_queries
+
+    try:
+        shares = [float(w) for w in weights.split(",") if w.strip()]
+    except ValueError as exc:
+        raise InputError(f"--weights must be comma-separated numbers, not {weights!r}") from exc
+    grid = candidates(shares)  # out-of-range weights fail here, before anything loads
+    qs, inline = read_queries(queries)
+    judged = read_qrels(qrels) if qrels else inline
+    if not judged:
+        raise InputError("no judgments: give --qrels, or doc_id/positives fields in a jsonl queries file")
+    unknown = sorted(set(judged) - {q.id for q in qs})
+    if unknown:
+        raise InputError(f"qrels name {len(unknown)} query id(s) not in {queries}, e.g. {unknown[:3]}")
+    pairs = [(q.id, q.text) for q in qs if q.id in judged]
+    coll = open_collection(collection, store, backend=backend)
+    before = coll.defaults
+    with err_console.status(f"encoding {len(pairs)} queries and trying {len(grid)} settings…"):
+        vectors = coll.encoder.encode([t for _, t in pairs], kind="query")
+        rows = run_tune(coll.search_vector, pairs, vectors, judged, grid, prefer=before)
+    best = rows[0].params
+    if as_json:
+        for r in rows:
+            print(json.dumps({"mode": r.params.mode, "fusion": r.params.fusion, "weight": r.params.weight,
+                              **{k: round(v, 4) for k, v in r.metrics.items()}}))
+    else:
+        table = Table(title=f"{collection}: {len(pairs)} judged queries")
+        for col in ("setting", "nDCG@10", "Recall@10", "MRR@10", ""):
+            table.add_column(col, justify="right")
+        for r in rows:
+            current = (r.params.mode, r.params.fusion, r.params.weight) == (before.mode, before.fusion, before.weight)
+            table.add_row(r.label, *(f"{r.metrics[m]:.4f}" for m in (METRIC, "recall@10", "mrr@10")),
+                          "current default" if current else "")
+        console.print(table)
+    if apply:
+        coll.set_defaults(mode=best.mode, fusion=best.fusion, weight=best.weight)
+        err_console.print(f"{collection}: default search is now {rows[0].label} "
+                          f"(nDCG@10 {rows[0].metrics[METRIC]:.4f})")
+    coll.close()

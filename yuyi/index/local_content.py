@@ -1,0 +1,172 @@
+"""The embedded store's content: one SQLite database per collection, the source of truth.
+Every write is one transaction that bumps a generation counter; the dense and keyword
+indexes are derived from it and know which generation they reflect."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from yuyi.index import filters
+from yuyi.index.base import ChunkRecord, DocumentState
+from yuyi.index.local_keyword import store_tokens
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, n_chunks INTEGER NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL,
+    text TEXT NOT NULL, norm_text TEXT NOT NULL, lang TEXT NOT NULL, source TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, metadata TEXT NOT NULL, acl TEXT NOT NULL,
+    tokens TEXT NOT NULL, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
+"""
+FIELDS = ("chunk_id", "doc_id", "text", "norm_text", "lang", "source", "start", "end", "metadata", "acl")
+ALLOWED_CACHE = 256  # restriction → allowed row ids, per collection, for the current generation
+
+
+def _batches(items: list, size: int = 500):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class Content:
+    """SQLite access for one collection. Callers hold the collection's lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path / "yuyi.sqlite", check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._allowed: OrderedDict = OrderedDict()
+
+    # ---- metadata -----------------------------------------------------------------------------
+    def meta(self) -> dict:
+        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+
+    def set_meta(self, items: dict) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            [(k, json.dumps(v, ensure_ascii=False)) for k, v in items.items()])
+
+    def generation(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return json.loads(row[0]) if row else 0
+
+    def counts(self) -> tuple[int, int]:
+        """(chunks, documents)."""
+        return (self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
+                self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    # ---- reads ------------------------------------------------------------------------------
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.db.execute("SELECT rowid, vector FROM chunks").fetchall()
+        keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return keys, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+
+    def vectors_of(self, rowids: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        keys, blobs = [], []
+        for part in _batches([int(x) for x in rowids], 900):
+            marks = ",".join("?" * len(part))
+            for rowid, blob in self.db.execute(f"SELECT rowid, vector FROM chunks WHERE rowid IN ({marks})", part):
+                keys.append(rowid)
+                blobs.append(blob)
+        mat = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(keys), dim)
+        return np.asarray(keys, dtype=np.int64), mat
+
+    def token_rows(self) -> list[tuple[int, str]]:
+        return self.db.execute("SELECT rowid, tokens FROM chunks").fetchall()
+
+    def rowids_of(self, doc_ids: list[str]) -> np.ndarray:
+        out = []
+        for part in _batches(doc_ids):
+            marks = ",".join("?" * len(part))
+            out += [r[0] for r in self.db.execute(f"SELECT rowid FROM chunks WHERE doc_id IN ({marks})", part)]
+        return np.array(out, dtype=np.int64)
+
+    def chunk_ids(self, rowids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for part in _batches([int(r) for r in rowids], 900):
+            marks = ",".join("?" * len(part))
+            out.update(self.db.execute(f"SELECT rowid, chunk_id FROM chunks WHERE rowid IN ({marks})", part))
+        return out
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, dict]:
+        out = {}
+        cols = ", ".join(f'"{f}"' for f in FIELDS)
+        for part in _batches(chunk_ids):
+            marks = ",".join("?" * len(part))
+            for row in self.db.execute(f"SELECT {cols} FROM chunks WHERE chunk_id IN ({marks})", part):
+                rec = dict(zip(FIELDS, row, strict=True))
+                rec["metadata"] = json.loads(rec["metadata"])
+                rec["acl"] = json.loads(rec["acl"])
+                out[rec["chunk_id"]] = rec
+        return out
+
+    def document_states(self, doc_ids: list[str]) -> dict[str, DocumentState]:
+        out = {}
+        for part in _batches(doc_ids):
+            marks = ",".join("?" * len(part))
+            for d, h, n in self.db.execute(
+                    f"SELECT doc_id, content_hash, n_chunks FROM documents WHERE doc_id IN ({marks})", part):
+                out[d] = DocumentState(d, h, n)
+        return out
+
+    def doc_ids_matching(self, filter: str) -> list[str]:
+        sql, params = filters.to_sql(filter)
+        return [r[0] for r in self.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {sql}", params)]
+
+    def allowed_rowids(self, where: filters.Restriction) -> np.ndarray | None:
+        """Row ids passing the restriction (None: nothing restricts), cached per generation."""
+        if where.empty:
+            return None
+        key = (self.generation(), where)
+        if key in self._allowed:
+            self._allowed.move_to_end(key)
+            return self._allowed[key]
+        sql, params = where.to_sql()
+        try:
+            rows = self.db.execute(f"SELECT rowid FROM chunks WHERE {sql}", params).fetchall()
+        except sqlite3.Error as exc:
+            raise filters.FilterError(f"filter could not be applied: {exc}") from exc
+        found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        self._allowed[key] = found
+        while len(self._allowed) > ALLOWED_CACHE:
+            self._allowed.popitem(last=False)
+        return found
+
+    # ---- writes -----------------------------------------------------------------------------
+    def insert_chunks(self, chunks: list[ChunkRecord]) -> list[int]:
+        rowids = []
+        for c in chunks:
+            cur = self.db.execute(
+                "INSERT INTO chunks (chunk_id, doc_id, text, norm_text, lang, source, start, \"end\", "
+                "metadata, acl, tokens, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (c.chunk_id, c.doc_id, c.text, c.norm_text, c.lang, c.source, c.start, c.end,
+                 json.dumps(c.metadata, ensure_ascii=False), json.dumps(sorted(c.acl), ensure_ascii=False),
+                 store_tokens(c.tokens), np.asarray(c.vector, dtype=np.float32).tobytes()))
+            rowids.append(cur.lastrowid)
+        return rowids
+
+    def put_documents(self, docs: list[DocumentState], now: float) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)",
+                            [(d.doc_id, d.content_hash, d.n_chunks, now) for d in docs])
+
+    def drop_documents(self, doc_ids: list[str]) -> None:
+        self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    def drop_chunks_of(self, doc_ids: list[str]) -> None:
+        self.db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    def bump_generation(self) -> int:
+        gen = self.generation() + 1
+        self.db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (json.dumps(gen),))
+        return gen
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,126 @@
+"""The embedded store's dense leg: exact cosine search for collections up to `exact_max`
+chunks (one matrix product), a usearch HNSW index above. Derived from SQLite's vectors, so it
+can always be rebuilt; its parameters are saved with the collection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+# usearch's defaults (16 links, expansion 64) gave recall@10 0.96 on real e5 vectors; these
+# reach ~0.99 while queries stay around a millisecond.
+HNSW = {"connectivity": 32, "expansion_add": 128, "expansion_search": 128}
+# Up to this many chunks dense search is exact (~1 ms at 20k × 384): on a 1k-chunk CMRC index
+# HNSW builds varied from 0.9679 to 0.9722 nDCG@10 against 0.9731 exact.
+EXACT_MAX = 20_000
+OVERFETCH = 20  # ANN candidates per wanted hit before falling back to exact search under a filter
+
+_blas = None
+
+
+def one_blas_thread():
+    """A context in which numpy's BLAS runs on one thread. A multi-threaded BLAS call leaves its
+    workers spinning, and on a small machine they then starve torch's threads: next to this
+    matrix product, single-query encoding went from 8 to 90 ms at p95 on 2 cores."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def exact_top(keys: np.ndarray, unit: np.ndarray, q: np.ndarray, allowed: np.ndarray | None, k: int
+              ) -> tuple[list[int], list[float]]:
+    """Top-k (row ids, cosine) over `unit` rows, restricted to `allowed` row ids."""
+    with one_blas_thread():
+        sims = unit @ (q / max(float(np.linalg.norm(q)), 1e-12))
+    if allowed is not None:
+        sims = np.where(np.isin(keys, allowed), sims, -np.inf)
+    k = min(k, len(keys))
+    if k == 0:
+        return [], []
+    top = np.argpartition(-sims, k - 1)[:k]
+    top = top[np.argsort(-sims[top], kind="stable")]
+    top = top[np.isfinite(sims[top])]
+    return [int(keys[i]) for i in top], [float(sims[i]) for i in top]
+
+
+class DenseIndex:
+    """Exact matrix or HNSW, kept at the content generation it reflects."""
+
+    def __init__(self, path: Path, dim: int, params: dict) -> None:
+        self.file, self.dim = path / "dense.usearch", dim
+        self.hnsw = {k: int(params.get(k, v)) for k, v in HNSW.items()}
+        self.exact_max = int(params.get("exact_max", EXACT_MAX))
+        self.index, self.index_gen = None, -1
+        self.exact: tuple[np.ndarray, np.ndarray] | None = None
+        self.exact_gen = -1
+
+    def _new(self):
+        from usearch.index import Index
+
+        return Index(ndim=self.dim, metric="cos", dtype="f32", **self.hnsw)
+
+    def hnsw_index(self, gen: int, saved_gen: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]]):
+        """The HNSW index for generation `gen`: loaded if saved at it, else rebuilt."""
+        if self.index is not None and self.index_gen == gen:
+            return self.index
+        index = self._new()
+        if self.index is None and saved_gen == gen and self.file.exists():
+            index.load(str(self.file))
+        else:
+            keys, vecs = vectors()
+            if len(keys):
+                index.add(keys, vecs)
+        self.index, self.index_gen = index, gen
+        return index
+
+    def exact_matrix(self, gen: int, count: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]]
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(row ids, unit vectors) when the collection is small enough for exact search."""
+        if self.exact_gen != gen:
+            self.exact = None
+            if count <= self.exact_max:
+                keys, vecs = vectors()
+                self.exact = (keys, unit_rows(vecs))
+            self.exact_gen = gen
+        return self.exact
+
+    def follow(self, gen: int, removed: np.ndarray, added: list[int], vectors: list[np.ndarray]) -> None:
+        """Apply a committed write to a loaded HNSW index (generation gen-1 → gen)."""
+        if self.index is not None and self.index_gen == gen - 1:
+            if len(removed):
+                self.index.remove(removed)
+            if added:
+                self.index.add(np.array(added, dtype=np.int64), np.stack(vectors))
+            self.index_gen = gen
+
+    def search_hnsw(self, index, q: np.ndarray, k: int, allowed: np.ndarray | None,
+                    exact_allowed: Callable[[np.ndarray], tuple[list[int], list[float]]]
+                    ) -> tuple[list[int], list[float]]:
+        """(row ids, cosine): ANN, filtered by over-fetching; exact over `allowed` when the
+        filter is too selective for the ANN candidates to fill k."""
+        n = len(index)
+        if n == 0 or (allowed is not None and len(allowed) == 0):
+            return [], []
+        if allowed is None:
+            m = index.search(q, min(k, n))
+            return [int(x) for x in m.keys], [1.0 - float(d) for d in m.distances]
+        m = index.search(q, min(n, k * OVERFETCH))
+        ok = np.isin(m.keys, allowed)
+        keys, dist = list(m.keys[ok][:k]), list(m.distances[ok][:k])
+        if len(keys) < min(k, len(allowed)):
+            return exact_allowed(allowed)
+        return [int(x) for x in keys], [1.0 - float(d) for d in dist]
+
+    def save(self, index) -> None:
+        tmp = self.file.with_suffix(".usearch.tmp")
+        index.save(str(tmp))
+        tmp.replace(self.file)
