@@ -13,9 +13,14 @@ each usable alone; names here are imported lazily so `import yuyi` stays light.
 
 from __future__ import annotations
 
-import importlib
+from yuyi.lazy import lazy_getattr
 
-__version__ = "0.1.0"
+try:  # one version: the installed package's metadata (pyproject.toml)
+    from importlib.metadata import version as _version
+
+    __version__ = _version("yuyi")
+except Exception:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 _EXPORTS = {
     "open_collection": "yuyi.collection",
@@ -38,8 +43,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'yuyi' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -12,10 +12,14 @@ from rich.console import Console
 from yuyi.config import DEFAULT_BACKEND, REFERENCE_BACKEND
 from yuyi.errors import InputError
 
-BACKEND = typer.Option(None, "--backend", envvar="YUYI_BACKEND",
+BACKEND = typer.Option(None, "--backend",
                        help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached). "
-                            "MODEL@BACKEND says the same.",
+                            "MODEL@BACKEND says the same; YUYI_BACKEND sets it for every command.",
                        show_default=f"{DEFAULT_BACKEND}; {REFERENCE_BACKEND} for eval and bench")
+STORE = typer.Option(None, "--store", "-s",
+                     help="Store: a directory (embedded), a .db file (Milvus Lite) or milvus://host:19530 "
+                          "(Milvus server). YUYI_STORE sets it for every command.",
+                     show_default="~/.local/share/yuyi/store")
 DEVICE = typer.Option(None, "--device", help="cpu or cuda.", show_default="cpu")
 
 def require_extra(extra: str, *modules: str) -> None:

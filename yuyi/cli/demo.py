@@ -8,7 +8,7 @@ from importlib.resources import files
 import typer
 from rich.markup import escape
 
-from yuyi.cli.common import console, err_console
+from yuyi.cli.common import STORE, console, err_console
 
 # The same question in five scripts, plus unrelated ones: a working multilingual model puts
 # the translations together and keeps the rest apart.
@@ -35,7 +35,7 @@ DEMO_COLLECTION = "demo_cmrc2018"
 
 def demo(
     model: str = typer.Option(None, "--model", "-m", help="Model to demo.", show_default="multilingual-e5-small"),
-    store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store.", show_default="embedded"),
+    store: str = STORE,
 ) -> None:
     """Materialise the default model, compare sentences across scripts, index a real Chinese
     sample corpus and search it in Chinese, Traditional Chinese, Japanese and English."""

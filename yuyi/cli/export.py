@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from yuyi.cli.common import console, err_console
+from yuyi.cli.common import STORE, console, err_console
 
 
 def export(
@@ -25,7 +25,7 @@ def export(
     bundle: str = typer.Option(None, "--bundle", help="Instead of a model: write an edge bundle of this "
                                "collection (INT8 model + indexes) that `yuyi search --bundle DIR` answers from."),
     trim: bool = typer.Option(False, "--trim", help="With --bundle: trim the vocabulary to the collection's text."),
-    store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store of the --bundle collection."),
+    store: str = STORE,
 ) -> None:
     """Export a model to ONNX; prints and writes parity.json (cosine to torch fp32, Tatoeba, QA nDCG@10).
     With --bundle, export a collection and its model for torch-free search instead."""

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from yuyi.cli.common import BACKEND, DEVICE, console, err_console
+from yuyi.cli.common import BACKEND, DEVICE, STORE, console, err_console
 from yuyi.errors import InputError
 from yuyi.search import params as P
 
@@ -17,9 +17,6 @@ from yuyi.search import params as P
 JSON_FIELDS = ("id", "doc_id", "score", "rank", "text", "metadata", "ranks", "lang", "start", "end", "highlights",
                "source", "matched_chunks")
 
-STORE = typer.Option(None, "--store", "-s", envvar="YUYI_STORE",
-                     help="Store: a directory (embedded, default ~/.local/share/yuyi/store), a .db file "
-                          "(Milvus Lite) or milvus://host:19530 (Milvus server).")
 collections_app = typer.Typer(help="List, inspect and drop collections.", no_args_is_help=True)
 
 

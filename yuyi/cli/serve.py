@@ -4,31 +4,36 @@ from __future__ import annotations
 
 import typer
 
-from yuyi.cli.common import BACKEND, DEVICE
+from yuyi.cli.common import BACKEND, DEVICE, STORE
+from yuyi.serve.settings import ServeSettings
+
+D = ServeSettings()  # every default below is the settings' own: written once
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (keep 127.0.0.1 unless behind a proxy)."),
     port: int = typer.Option(8000, min=1, max=65535),
     model: str = typer.Option(None, "--model", "-m", help="Model to serve.", show_default="multilingual-e5-small"),
-    store: str = typer.Option(None, "--store", "-s", envvar="YUYI_STORE", help="Store URI (see `yuyi index`)."),
+    store: str = STORE,
     api_keys: str = typer.Option(None, "--api-keys", envvar="YUYI_API_KEYS",
                                  help="JSON file of API keys → collections, groups, write. Without it: no auth."),
-    max_batch: int = typer.Option(64, min=1, help="Most texts per model call."),
-    max_wait_ms: float = typer.Option(0.0, min=0, help="Extra wait for company before a lone request runs "
+    max_batch: int = typer.Option(D.max_batch, min=1, help="Most texts per model call."),
+    max_wait_ms: float = typer.Option(D.max_wait_ms, min=0, help="Extra wait for company before a lone request runs "
                                       "(requests that arrive while the model is busy batch anyway)."),
-    max_queue: int = typer.Option(1024, min=1, help="Texts waiting for the model before answering 429."),
-    deadline_ms: float = typer.Option(2000.0, min=1, help="Refuse (429 + Retry-After) a request the model "
+    max_queue: int = typer.Option(D.max_queue, min=1, help="Texts waiting for the model before answering 429."),
+    deadline_ms: float = typer.Option(D.deadline_ms, min=1, help="Refuse (429 + Retry-After) a request the model "
                                       "could not finish within this, by measured throughput."),
-    search_budget_ms: float = typer.Option(500.0, min=0, help="Hybrid search answers from keywords alone "
+    search_budget_ms: float = typer.Option(D.search_budget_ms, min=0, help="Hybrid search answers from keywords alone "
                                            "(\"degraded\": \"keyword_only\") when encoding would take longer."),
     model_threads: int = typer.Option(None, min=1, help="Threads for the model.", show_default="cores - 1"),
-    async_ingest_chars: int = typer.Option(200_000, min=0, help="Upserts with more text run as a job (202)."),
+    async_ingest_chars: int = typer.Option(D.async_ingest_chars, min=0,
+                                           help="Upserts with more text run as a job (202)."),
     backend: str = BACKEND,
     device: str = DEVICE,
-    max_body_mb: float = typer.Option(4.0, min=0.001, help="Largest request body, MiB (enforced while streaming)."),
+    max_body_mb: float = typer.Option(D.max_body_bytes / 1024 / 1024, min=0.001,
+                                      help="Largest request body, MiB (enforced while streaming)."),
     no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (for comparison)."),
-    max_inputs: int = typer.Option(256, min=1, help="Most texts or documents per request."),
+    max_inputs: int = typer.Option(D.max_inputs, min=1, help="Most texts or documents per request."),
 ) -> None:
     """Serve embeddings (OpenAI-compatible), similarity, collections, search and a search page."""
     from yuyi.cli.common import require_extra
@@ -36,7 +41,7 @@ def serve(
     require_extra("serve", "fastapi", "uvicorn", "uvloop", "httptools", "orjson", "prometheus_client")
     import uvicorn
 
-    from yuyi.serve import ServeSettings, create_app, load_api_keys
+    from yuyi.serve import create_app, load_api_keys
     from yuyi.serve.settings import default_model_threads
 
     settings = ServeSettings(model=model, store=store, api_keys=load_api_keys(api_keys), max_batch=max_batch,

@@ -8,8 +8,7 @@ import json
 import typer
 from rich.table import Table
 
-from yuyi.cli.common import BACKEND, console, err_console
-from yuyi.cli.index import STORE
+from yuyi.cli.common import BACKEND, STORE, console, err_console
 from yuyi.errors import InputError
 
 

@@ -65,8 +65,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 def index_phase(job: dict) -> dict:
     """Load the model and ingest the corpus into a scratch store. Runs in its own process."""
+    from yuyi.collection import open_collection
     from yuyi.errors import YuyiError
-    from yuyi.index.ingest import ingest
     from yuyi.index.local import LocalStore
 
     out: dict = {"model": job["model"], "baseline_rss_mb": round(_rss_mb(), 1)}
@@ -95,8 +95,9 @@ def index_phase(job: dict) -> dict:
             print(f"  {encoder.name}: indexed {report.documents}/{len(docs)} documents "
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
-    report = ingest(store, "bench", docs, encoder, batch_docs=job["batch_docs"], max_tokens=job["max_tokens"],
-                    on_batch=progress if job.get("log", True) else None)
+    coll = open_collection("bench", store, encoder=encoder)
+    report = coll.add(docs, batch_docs=job["batch_docs"], max_tokens=job["max_tokens"],
+                      on_batch=progress if job.get("log", True) else None)
     store.close()
     out["ingest"] = {"documents": report.indexed, "chunks": report.chunks, "seconds": round(report.seconds, 2),
                      "model_seconds": round(report.model_seconds, 2)}
@@ -111,12 +112,12 @@ def serve_phase(job: dict) -> dict:
     """What a serving process does: load the model, open the index, answer queries. Runs in its
     own process so its peak RSS is the serving footprint, not the indexing one. With
     `keyword_only` no model is loaded at all, as a keyword-only deployment would run."""
+    from yuyi.collection import open_collection
     from yuyi.index.local import LocalStore
-    from yuyi.search import Searcher
 
     store = LocalStore(Path(job["workdir"]) / job["model"])
     encoder = None if job.get("keyword_only") else _load(job["model"])
-    searcher = Searcher(store, "bench", encoder, keyword_only=encoder is None)
+    searcher = open_collection("bench", store, encoder=encoder).searcher(keyword_only=encoder is None)
     out: dict = {}
     judged = [BenchQuery(*q) for q in job["queries"] if q[0] in job["qrels"]]
     texts = [q.text for q in judged]

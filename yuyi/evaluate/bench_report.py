@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yuyi.evaluate.bench_chart import draw_chart
 from yuyi.evaluate.cost import CostAssumptions, api_monthly, break_even, self_hosted_monthly
 
 NEAR_TIE = 0.005  # nDCG@10 differences below this are noise at a few hundred queries
@@ -230,7 +231,7 @@ def write_bench_reports(results: list[dict], ctx: BenchContext, out_dir: Path) -
     (out_dir / "bench.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     (out_dir / "bench.md").write_text(render_markdown(results, ctx, costs, tokens, basis, rec), encoding="utf-8")
     chart = out_dir / "bench.png"
-    _chart(results, ctx, chart)
+    draw_chart(results, ctx.budget_ms, chart)
     return {"json": out_dir / "bench.json", "markdown": out_dir / "bench.md", "chart": chart}
 
 
@@ -306,37 +307,3 @@ def render_markdown(results, ctx: BenchContext, costs, tokens, basis, rec) -> st
               "- the search index is hosted either way and is not in these figures", "",
               "## Recommendation", "", rec["paragraph"], ""]
     return "\n".join(lines)
-
-
-def _chart(results: list[dict], ctx: BenchContext, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ok = [r for r in results if not r.get("error")]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    labels, values = [], []
-    for r in ok:
-        for m in r["modes"]:
-            labels.append(f"{r['model']}\n{m['mode']}")
-            values.append(m["ndcg@10"])
-    left.barh(range(len(values)), values, color="#4c72b0")
-    left.set_yticks(range(len(values)), labels, fontsize=7)
-    left.invert_yaxis()
-    left.set_xlim(0, 1)
-    left.set_xlabel("nDCG@10")
-    left.set_title("quality")
-    markers = {"dense": "o", "keyword": "s", "hybrid": "^"}
-    for r in ok:
-        for m in r["modes"]:
-            right.scatter(m["p95_ms"], m["ndcg@10"], marker=markers.get(m["mode"], "o"),
-                          label=f"{r['model']} · {m['mode']}")
-    right.axvline(ctx.budget_ms, color="grey", linestyle="--", linewidth=1)
-    right.set_xlabel("p95 latency, ms (dashed: budget)")
-    right.set_ylabel("nDCG@10")
-    right.set_title("quality vs latency")
-    right.legend(fontsize=6, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

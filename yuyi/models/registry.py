@@ -32,7 +32,7 @@ class ModelSpec:
     size_m: int
     query_prompt: str = ""
     passage_prompt: str = ""
-    offline_source: str | None = None  # key into yuyi.models.sources
+    offline_source: str | None = None  # key into yuyi.models.loading.OFFLINE_SOURCES
     aliases: tuple[str, ...] = field(default_factory=tuple)
     notes: str = ""
 

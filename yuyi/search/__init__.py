@@ -5,7 +5,7 @@ Names are imported lazily: the CLI reads `SearchParams` defaults without loading
 
 from __future__ import annotations
 
-import importlib
+from yuyi.lazy import lazy_getattr
 
 _EXPORTS = {
     "Searcher": "yuyi.search.engine", "SearchResult": "yuyi.search.engine",
@@ -16,8 +16,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'yuyi.search' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -1,6 +1,13 @@
-"""Serve stage: the FastAPI app (`create_app`) behind `yuyi serve`."""
+"""Serve stage: the FastAPI app (`create_app`) behind `yuyi serve`.
 
-from yuyi.serve.app import create_app
-from yuyi.serve.settings import ApiKey, ServeSettings, load_api_keys
+Names are imported lazily, so the CLI can read `ServeSettings` defaults without FastAPI."""
 
-__all__ = ["ApiKey", "ServeSettings", "create_app", "load_api_keys"]
+from __future__ import annotations
+
+from yuyi.lazy import lazy_getattr
+
+_EXPORTS = {"create_app": "yuyi.serve.app", "ApiKey": "yuyi.serve.settings", "ServeSettings": "yuyi.serve.settings",
+            "load_api_keys": "yuyi.serve.settings"}
+__all__ = sorted(_EXPORTS)
+
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -6,30 +6,21 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
-from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
 
-from yuyi.serve import routes_collections, routes_embeddings
+from yuyi import __version__
+from yuyi.serve import routes_collections, routes_embeddings, routes_ops, routes_search
 from yuyi.serve import schemas as s
 from yuyi.serve.batching import MicroBatcher
-from yuyi.serve.errors import error_response, install_handlers
+from yuyi.serve.errors import install_handlers
 from yuyi.serve.guard import Guard
 from yuyi.serve.metrics import Metrics
 from yuyi.serve.runtime import Runtime
 from yuyi.serve.settings import ServeSettings
 
 WARMUP_TEXTS = ["防水手表", "東京タワーはどこですか", "서울의 날씨", "a short English query"]
-
-
-def _version() -> str:
-    try:
-        return version("yuyi")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def create_app(settings: ServeSettings | None = None, encoder=None, store=None) -> FastAPI:
@@ -62,7 +53,7 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
         await rt.batcher.stop()
         rt.store.close()
 
-    app = FastAPI(title="yuyi", version=_version(), lifespan=lifespan,
+    app = FastAPI(title="yuyi", version=__version__, lifespan=lifespan,
                   description="Semantic search for Chinese, Japanese and Korean text. Errors are JSON: "
                               "`{\"error\": {\"code\": …, \"message\": …}}`.",
                   responses={code: {"model": s.ErrorResponse} for code in (400, 401, 403, 404, 413, 422, 429)})
@@ -76,30 +67,7 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
                            allow_headers=["*"])
-    app.include_router(routes_embeddings.router)
-    app.include_router(routes_collections.router)
-
-    @app.get("/healthz", tags=["ops"])
-    async def healthz():
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["ops"])
-    async def readyz():
-        if rt.batcher is None:
-            return error_response(503, "not_ready", "model not loaded yet")
-        try:
-            await run_in_threadpool(rt.store.list_collections)
-        except Exception:
-            return error_response(503, "store_unreachable", "the store is not reachable")
-        return {"status": "ready", "model": rt.encoder.name, "store": rt.store.backend}
-
-    @app.get("/metrics", tags=["ops"], response_class=Response)
-    async def prometheus():
-        body, content_type = rt.metrics.render()
-        return Response(body, media_type=content_type)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def page():
-        return HTMLResponse((files("yuyi.serve") / "static" / "index.html").read_text(encoding="utf-8"))
+    for routes in (routes_embeddings, routes_collections, routes_search, routes_ops):
+        app.include_router(routes.router)
 
     return app

@@ -1,4 +1,4 @@
-"""Collections, documents, ingest jobs and search."""
+"""Collections, documents and ingest jobs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from yuyi.serve import schemas as s
-from yuyi.serve.batching import Overloaded
+from yuyi.serve.auth import caller, visible, writable
 from yuyi.serve.errors import ApiError, log
-from yuyi.serve.runtime import Runtime, caller, model_unavailable, runtime, visible, writable
+from yuyi.serve.runtime import Runtime, runtime
 from yuyi.serve.settings import ApiKey
 
 router = APIRouter(tags=["collections"])
@@ -123,35 +123,3 @@ async def delete_document(name: str, doc_id: str, key: ApiKey | None = Depends(c
     if not removed:
         raise ApiError(404, "document_not_found", f"document {doc_id!r} is not in {name!r}")
     return {"deleted": doc_id, "chunks": removed}
-
-
-@router.post("/v1/collections/{name}/search", response_model=s.SearchResponse, tags=["search"])
-async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(caller),
-                 rt: Runtime = Depends(runtime)):
-    """Dense, keyword or hybrid search; results have the same shape as `yuyi search --json`.
-    When the model cannot encode the query within `search_budget_ms` (busy or down), hybrid
-    search answers from the keyword leg and says so in `degraded`."""
-    visible(key, name)
-    coll = rt.collection(name)
-    defaults = await run_in_threadpool(lambda: coll.defaults)
-    params = body.params(defaults, list(key.groups) if key is not None else body.groups)
-    mode, degraded, vector = params.mode, None, None
-    if mode != "keyword":
-        try:
-            budget = rt.settings.search_budget_ms / 1000 if mode == "hybrid" else None
-            vector = (await rt.batcher.submit([body.query], "query", deadline_s=budget))[0][0]
-        except Overloaded as exc:
-            if mode != "hybrid":
-                raise rt.overloaded(exc) from exc
-            degraded, reason = "keyword_only", "busy"
-        except Exception as exc:
-            if mode != "hybrid":
-                raise model_unavailable(exc) from exc
-            log.warning("query encoding failed; answering from keywords: %s", type(exc).__name__)
-            degraded, reason = "keyword_only", "model_error"
-        if degraded:
-            rt.metrics.degraded.labels(reason).inc()
-            mode = "keyword"
-    results = await run_in_threadpool(coll.search_vector, body.query, vector, params.replace(mode=mode))
-    return s.SearchResponse(collection=name, mode=params.mode, results=[r.as_dict() for r in results],
-                            min_score=params.min_score, degraded=degraded)

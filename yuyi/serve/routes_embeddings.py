@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from yuyi.serve import schemas as s
+from yuyi.serve.auth import caller
 from yuyi.serve.errors import ApiError
-from yuyi.serve.runtime import Runtime, caller, runtime
+from yuyi.serve.runtime import Runtime, runtime
 
 router = APIRouter(tags=["embeddings"], dependencies=[Depends(caller)])
 

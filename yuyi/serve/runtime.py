@@ -17,7 +17,7 @@ from yuyi.serve.batching import MicroBatcher, Overloaded
 from yuyi.serve.errors import ApiError, log
 from yuyi.serve.jobs import Jobs
 from yuyi.serve.metrics import Metrics
-from yuyi.serve.settings import ApiKey, ServeSettings
+from yuyi.serve.settings import ServeSettings
 
 
 @dataclass
@@ -124,19 +124,3 @@ def model_unavailable(exc: BaseException) -> ApiError:
 
 def runtime(request: Request) -> Runtime:
     return request.app.state.yuyi
-
-
-def caller(request: Request) -> ApiKey | None:
-    """The key the guard authenticated (None when the server runs without keys)."""
-    return request.scope.get("state", {}).get("api_key")
-
-
-def visible(key: ApiKey | None, name: str) -> None:
-    if key is not None and not key.can_see(name):
-        raise ApiError(404, "collection_not_found", f"collection {name!r} does not exist")
-
-
-def writable(key: ApiKey | None, name: str) -> None:
-    visible(key, name)
-    if key is not None and not key.write:
-        raise ApiError(403, "forbidden", "this API key may not modify collections")

@@ -1,0 +1,52 @@
+"""Search: the request body is `SearchParams` over HTTP; settings left out come from the
+collection's stored defaults, exactly as in the CLI and Python."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+
+from yuyi.serve import schemas as s
+from yuyi.serve.auth import caller, visible
+from yuyi.serve.batching import Overloaded
+from yuyi.serve.errors import log
+from yuyi.serve.runtime import Runtime, model_unavailable, runtime
+from yuyi.serve.settings import ApiKey
+
+router = APIRouter(tags=["search"])
+
+
+@router.post("/v1/collections/{name}/search", response_model=s.SearchResponse)
+async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(caller),
+                 rt: Runtime = Depends(runtime)):
+    """Dense, keyword or hybrid search; results have the same shape as `yuyi search --json`.
+    When the model cannot encode the query within `search_budget_ms` (busy or down), hybrid
+    search answers from the keyword leg and says so in `degraded`."""
+    visible(key, name)
+    coll = rt.collection(name)
+    defaults = await run_in_threadpool(lambda: coll.defaults)
+    params = body.params(defaults, list(key.groups) if key is not None else body.groups)
+    mode, degraded, vector = params.mode, None, None
+    if mode != "keyword":
+        try:
+            budget = rt.settings.search_budget_ms / 1000 if mode == "hybrid" else None
+            vector = (await rt.batcher.submit([body.query], "query", deadline_s=budget))[0][0]
+        except Overloaded as exc:
+            if mode != "hybrid":
+                raise rt.overloaded(exc) from exc
+            degraded, reason = "keyword_only", "busy"
+        except Exception as exc:
+            if mode != "hybrid":
+                raise model_unavailable(exc) from exc
+            log.warning("query encoding failed; answering from keywords: %s", type(exc).__name__)
+            degraded, reason = "keyword_only", "model_error"
+        if degraded:
+            rt.metrics.degraded.labels(reason).inc()
+            mode = "keyword"
+    # Degraded to keywords, a cosine floor has no meaning (BM25 scores are another unit): none applies.
+    asked = params if mode == params.mode else dataclasses.replace(params, mode=mode, min_score=None)
+    results = await run_in_threadpool(coll.search_vector, body.query, vector, asked)
+    return s.SearchResponse(collection=name, mode=params.mode, results=[r.as_dict() for r in results],
+                            min_score=params.min_score, degraded=degraded)
