@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import bench, demo, embed, evaluate, export, index, models, serve, text, tune
+from yuyi.cli import bench, config, demo, embed, evaluate, export, index, models, serve, text, tune
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -29,6 +29,7 @@ app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)
 app.command("export")(export.export)
+app.command("config")(config.config)
 
 
 def main() -> None:

@@ -55,3 +55,4 @@ def pull_model(name: str = typer.Argument(..., help="Catalog name, alias or hub 
     if int8 and get_spec(name).offline_source != "use":
         enc = load_encoder(name, backend="onnx-int8")
         console.print(f"[green]ready:[/green] {name}@onnx-int8 → {onnx_dir(name, 'onnx-int8')} ({enc.source})")
+

@@ -15,8 +15,8 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535),
     model: str = typer.Option(None, "--model", "-m", help="Model to serve.", show_default="multilingual-e5-small"),
     store: str = STORE,
-    api_keys: str = typer.Option(None, "--api-keys", envvar="YUYI_API_KEYS",
-                                 help="JSON file of API keys → collections, groups, write. Without it: no auth."),
+    api_keys: str = typer.Option(None, "--api-keys", help="JSON file of API keys → collections, groups, write "
+                                 "(YUYI_API_KEYS or the config file's api_keys set it too). Without it: no auth."),
     max_batch: int = typer.Option(D.max_batch, min=1, help="Most texts per model call."),
     max_wait_ms: float = typer.Option(D.max_wait_ms, min=0, help="Extra wait for company before a lone request runs "
                                       "(requests that arrive while the model is busy batch anyway)."),
@@ -41,10 +41,12 @@ def serve(
     require_extra("serve", "fastapi", "uvicorn", "uvloop", "httptools", "orjson", "prometheus_client")
     import uvicorn
 
+    from yuyi.config import get as get_setting
     from yuyi.serve import create_app, load_api_keys
     from yuyi.serve.settings import default_model_threads
 
-    settings = ServeSettings(model=model, store=store, api_keys=load_api_keys(api_keys), max_batch=max_batch,
+    keys = load_api_keys(api_keys or get_setting("api_keys"))
+    settings = ServeSettings(model=model, store=store, api_keys=keys, max_batch=max_batch,
                              max_wait_ms=max_wait_ms, max_queue=max_queue, batching=not no_batching,
                              max_inputs=max_inputs, deadline_ms=deadline_ms, search_budget_ms=search_budget_ms,
                              model_threads=model_threads or default_model_threads(),

@@ -9,9 +9,8 @@
 
 from __future__ import annotations
 
-import os
-
 from yuyi.config import default_store
+from yuyi.config import get as get_setting
 from yuyi.index.base import (
     ChunkRecord,
     CollectionInfo,
@@ -31,7 +30,7 @@ def open_store(uri: str | None = None) -> Store:
     if uri.startswith(("http://", "https://", "tcp://")):
         from yuyi.index.milvus import MilvusStore
 
-        return MilvusStore(uri, token=os.environ.get("YUYI_MILVUS_TOKEN"))
+        return MilvusStore(uri, token=get_setting("milvus_token"))
     if uri.startswith("milvus-lite:") or uri.endswith(".db"):
         from pathlib import Path
 
