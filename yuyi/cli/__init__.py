@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import bench, config, demo, embed, evaluate, export, index, models, serve, text, tune
+from yuyi.cli import bench, config, demo, embed, evaluate, export, index, models, serve, text, train, tune
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -25,6 +25,7 @@ app.command("serve")(serve.serve)
 app.command("eval")(evaluate.evaluate)
 app.command("bench")(bench.bench)
 app.command("tune")(tune.tune)
+app.command("train")(train.train)
 app.command("embed")(embed.embed)
 app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)

@@ -238,12 +238,19 @@ def _load_hub(spec: ModelSpec, device: str | None, custom: bool = False) -> Enco
 
 
 def _load_local_dir(path: Path, device: str | None) -> Encoder:
+    import json
+    from dataclasses import replace
+
     marker = path / "yuyi_source.json"
     known = None
     if marker.exists():
-        import json
-
         known = find_spec(json.loads(marker.read_text()).get("model", ""))
+    tuned = path / "yuyi_model.json"  # written by `yuyi train`: the base's prompts, its own name
+    if tuned.exists():
+        base = find_spec(json.loads(tuned.read_text()).get("base", ""))
+        if base is not None:
+            known = replace(base, name=str(path.resolve()), aliases=(), offline_source=None,
+                            notes=f"fine-tuned from {base.name}")
     try:
         model = _st(str(path), device)
     except Exception as exc:

@@ -1,0 +1,120 @@
+"""`yuyi train`: fine-tune an embedding model on your data, with a held-out before/after report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from yuyi.cli.common import DEVICE, console, err_console
+from yuyi.errors import InputError
+
+
+def train(
+    out: str = typer.Option(..., "--out", "-o", help="Folder for the tuned model (a sentence-transformers dir)."),
+    model: str = typer.Option("multilingual-e5-small", "--model", "-m", help="Base model."),
+    pairs: str = typer.Option(None, "--pairs", help="jsonl of {query, positive[, negative]} or "
+                              "{text_a, text_b, score|label}."),
+    corpus: list[str] = typer.Option(None, "--corpus", help="Documents (as `yuyi bench` takes them)."),
+    queries: str = typer.Option(None, "--queries", help="Queries for --corpus."),
+    qrels: str = typer.Option(None, "--qrels", help="Judgments for --queries: `qid docid \\[grade]`, TREC or jsonl."),
+    silver: bool = typer.Option(False, "--silver", help="No judgments: pseudo-queries from each document's first "
+                                "sentence (held out of its text), reported as silver."),
+    eval_pairs: str = typer.Option(None, "--eval-pairs", help="A given held-out pairs file (instead of --held-out)."),
+    eval_corpus: list[str] = typer.Option(None, "--eval-corpus", help="A given held-out corpus."),
+    eval_queries: str = typer.Option(None, "--eval-queries", help="Queries for --eval-corpus."),
+    eval_qrels: str = typer.Option(None, "--eval-qrels", help="Judgments for --eval-queries."),
+    held_out: float = typer.Option(0.2, "--held-out", min=0.0, max=0.9, help="Share split off (by query and by "
+                                   "document) for the before/after report; 0 trains on everything."),
+    hard_negatives: int = typer.Option(0, "--hard-negatives", min=0, help="Hard negatives per query, mined by "
+                                       "yuyi's index over the training documents."),
+    negatives_from: str = typer.Option("hybrid", "--negatives-from", help="keyword, dense or hybrid."),
+    epochs: float = typer.Option(1.0, "--epochs", min=0.01),
+    max_steps: int = typer.Option(-1, "--max-steps", help="Stop after this many steps (-1: by --epochs)."),
+    batch_size: int = typer.Option(32, "--batch-size", min=2),
+    lr: float = typer.Option(2e-5, "--lr", min=0.0),
+    seed: int = typer.Option(42, "--seed"),
+    lora: int = typer.Option(0, "--lora", min=0, help="LoRA rank (0: full fine-tuning); merged on save."),
+    freeze_embeddings: bool = typer.Option(True, "--freeze-embeddings/--train-embeddings",
+                                           help="Keep the (250k-row) word embedding frozen: ~the whole CPU cost."),
+    cached: bool = typer.Option(False, "--cached", help="Cached in-batch negatives: large batches, small memory."),
+    max_seq_length: int = typer.Option(256, "--max-seq-length", min=16),
+    save_steps: int = typer.Option(50, "--save-steps", min=1, help="Checkpoint every this many steps."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --out."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model (or an interrupted run) in --out."),
+    no_forgetting: bool = typer.Option(False, "--no-forgetting-check", help="Skip the general-task check."),
+    data_dir: str = typer.Option(None, "--data-dir", help="Datasets for the forgetting check.",
+                                 show_default="../shared/data"),
+    device: str = DEVICE,
+) -> None:
+    """Fine-tune on your data (in-batch + mined hard negatives, or CoSENT for scored pairs) and
+    report base vs tuned on held-out data and on a few general tasks."""
+    from yuyi.cli.common import require_extra
+
+    require_extra("train", "sentence_transformers", "datasets", "accelerate")
+    from yuyi.train.run import RunSpec, check_output, run
+    from yuyi.train.trainer import TrainOptions
+
+    if negatives_from not in ("keyword", "dense", "hybrid"):
+        raise InputError(f"--negatives-from must be keyword, dense or hybrid, not {negatives_from!r}")
+    data, note = _read(pairs, corpus, queries, qrels, silver, seed)
+    held, held_note = _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, held_out, seed)
+    if held is not None and held is not True:
+        data, held = held if isinstance(held, tuple) else (data, held)
+    out_dir = Path(out).expanduser()
+    check_output(out_dir, overwrite, resume)
+    options = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed, lora=lora,
+                           freeze_embeddings=freeze_embeddings, cached=cached, max_seq_length=max_seq_length,
+                           save_steps=save_steps, device=device)
+    spec = RunSpec(model, out_dir, data, held if held is not True else None, f"{note}; held out: {held_note}",
+                   options, hard_negatives, negatives_from, not no_forgetting, data_dir)
+    card = run(spec, resume=resume, log=lambda msg: err_console.print(msg, highlight=False))
+    from yuyi.train.run import model_card
+
+    console.print(model_card(card), markup=False, highlight=False)
+    err_console.print(f"saved {out_dir} · use it with --model {out_dir}")
+    (out_dir / "train_report.md").write_text(model_card(card), encoding="utf-8")
+
+
+def _read(pairs, corpus, queries, qrels, silver, seed):
+    from yuyi.train.data import RetrievalData, read_pairs
+
+    if bool(pairs) + bool(corpus) != 1:
+        raise InputError("give either --pairs FILE or --corpus (with --queries/--qrels, or --silver)")
+    if pairs:
+        data = read_pairs(pairs)
+        return data, f"{pairs} ({'retrieval' if isinstance(data, RetrievalData) else 'scored'} pairs)"
+    if not silver and not (queries and qrels):
+        raise InputError("--corpus needs --queries and --qrels (or --silver for pseudo-queries)")
+    return _from_bench_files(corpus, queries, qrels, seed, silver)
+
+
+def _from_bench_files(corpus, queries, qrels, seed, silver=False):
+    from yuyi.evaluate.bench_inputs import prepare_bench
+    from yuyi.train.data import RetrievalData
+
+    bench = prepare_bench(list(corpus), queries_path=None if silver else queries, qrels_path=None if silver else qrels,
+                          silver_queries=100_000, seed=seed)
+    data = RetrievalData({q.id: q.text for q in bench.queries}, {d.doc_id: d.text for d in bench.docs}, bench.qrels)
+    return data, f"{', '.join(corpus)} ({bench.query_info['qrels_note']})"
+
+
+def _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, fraction, seed):
+    """(train, held) when split here; the held-out set alone when given; True for none."""
+    from yuyi.train.data import RetrievalData, read_pairs, split_retrieval, split_scored
+
+    if eval_pairs:
+        held = read_pairs(eval_pairs)
+        if isinstance(held, RetrievalData) != isinstance(data, RetrievalData):
+            raise InputError("--eval-pairs must hold the same kind of pairs as the training data")
+        return held, eval_pairs
+    if eval_corpus:
+        if not (eval_queries and eval_qrels):
+            raise InputError("--eval-corpus needs --eval-queries and --eval-qrels")
+        held, note = _from_bench_files(eval_corpus, eval_queries, eval_qrels, seed)
+        return held, note
+    if fraction == 0:
+        return True, "none (--held-out 0)"
+    split = split_retrieval if isinstance(data, RetrievalData) else split_scored
+    train_part, held = split(data, fraction, seed)
+    return (train_part, held), f"{fraction:.0%} split off by query and document (seed {seed})"

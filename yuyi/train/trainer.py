@@ -1,0 +1,111 @@
+"""The training run: sentence-transformers' `SentenceTransformerTrainer` with in-batch negatives
+(MultipleNegativesRanking, or its cached variant for large batches) for retrieval pairs and
+CoSENT for scored pairs; the word embedding frozen or LoRA for CPU speed; checkpoints every
+`save_steps`, so `--resume` after a kill continues from the last one."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yuyi.errors import InputError
+
+
+@dataclass
+class TrainOptions:
+    epochs: float = 1.0
+    max_steps: int = -1
+    batch_size: int = 32
+    lr: float = 2e-5
+    seed: int = 42
+    lora: int = 0  # LoRA rank; 0 = full fine-tuning (with the word embedding frozen by default)
+    freeze_embeddings: bool = True
+    cached: bool = False  # CachedMultipleNegativesRankingLoss: big batches in small memory
+    max_seq_length: int = 256
+    save_steps: int = 50
+    device: str | None = None
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    seconds: float
+    loss: float | None
+    examples: int
+    resumed_from: str | None
+
+
+def base_model(encoder: Any, options: TrainOptions):
+    """The encoder's SentenceTransformer, prepared for training (frozen embeddings / LoRA)."""
+    model = getattr(encoder, "model", None)
+    if model is None or not hasattr(model, "fit") and not hasattr(model, "encode"):
+        raise InputError(f"{encoder.name} is not a sentence-transformers model; train needs the torch backend")
+    model.max_seq_length = min(options.max_seq_length, model.max_seq_length or options.max_seq_length)
+    auto = model[0].auto_model
+    if options.lora:
+        from peft import LoraConfig, get_peft_model
+
+        targets = sorted({n.rsplit(".", 1)[-1] for n, _ in auto.named_modules()
+                          if n.rsplit(".", 1)[-1] in ("query", "key", "value", "dense")})
+        model[0].auto_model = get_peft_model(auto, LoraConfig(r=options.lora, lora_alpha=2 * options.lora,
+                                                              lora_dropout=0.05, target_modules=targets))
+    elif options.freeze_embeddings:
+        auto.get_input_embeddings().requires_grad_(False)
+    return model
+
+
+def finish_model(model) -> None:
+    """Merge LoRA weights into the base, so the saved model is a plain sentence-transformers one."""
+    auto = model[0].auto_model
+    if hasattr(auto, "merge_and_unload"):
+        model[0].auto_model = auto.merge_and_unload()
+
+
+def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, resume: bool,
+          on_log=None) -> TrainResult:
+    """Run the trainer; `dataset` is a datasets.Dataset in the loss's column order."""
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer import losses
+    from sentence_transformers.training_args import BatchSamplers
+    from transformers import TrainerCallback
+
+    if loss_kind == "cosent":
+        loss = losses.CoSENTLoss(model)
+    elif options.cached:
+        loss = losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=8)
+    else:
+        loss = losses.MultipleNegativesRankingLoss(model)
+    if len(dataset) < options.batch_size and loss_kind != "cosent":
+        raise InputError(f"{len(dataset)} training examples is fewer than one batch ({options.batch_size}); "
+                         "give more data or a smaller --batch-size")
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(work / "checkpoints"), num_train_epochs=options.epochs, max_steps=options.max_steps,
+        per_device_train_batch_size=options.batch_size, learning_rate=options.lr, warmup_ratio=0.1,
+        seed=options.seed, save_strategy="steps", save_steps=options.save_steps, save_total_limit=2,
+        logging_strategy="steps", logging_steps=5, report_to=[], disable_tqdm=True,
+        use_cpu=not (options.device or "cpu").startswith("cuda"),
+        bf16=(options.device or "cpu").startswith("cuda"), dataloader_num_workers=0,
+        batch_sampler=BatchSamplers.NO_DUPLICATES if loss_kind != "cosent" else BatchSamplers.BATCH_SAMPLER)
+    last: dict = {}
+
+    class Progress(TrainerCallback):
+        def on_log(self, _args, state, _control, logs=None, **_kw):
+            if logs and "loss" in logs:
+                last["loss"] = logs["loss"]
+                if on_log:
+                    on_log(state.global_step, state.max_steps, logs["loss"])
+
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss,
+                                         callbacks=[Progress()])
+    checkpoint = latest_checkpoint(work) if resume else None
+    t0 = time.perf_counter()
+    out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    return TrainResult(out.global_step, time.perf_counter() - t0, last.get("loss"), len(dataset),
+                       str(checkpoint) if checkpoint else None)
+
+
+def latest_checkpoint(work: Path) -> Path | None:
+    found = sorted((work / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return found[-1] if found else None
