@@ -67,6 +67,10 @@ def test_fine_tuning_is_suggested_only_with_labelled_data():
     results = [_result("e5", MULTI, 800, [("dense", 0.80, 30), ("keyword", 0.85, 2), ("hybrid", 0.86, 35)])]
     ctx = _ctx({"zh-Hans": 1.0})
     assert "fine-tuning e5" in recommend(results, ctx, cost_table(results, ctx)[0])["paragraph"]
+    ctx.options.update(corpus=["docs.jsonl"], queries="q.tsv", qrels="qrels.tsv")
+    paragraph = recommend(results, ctx, cost_table(results, ctx)[0])["paragraph"]
+    assert "`yuyi train --model e5 --corpus docs.jsonl --queries q.tsv --qrels qrels.tsv" in paragraph
+    assert "`yuyi bench --models e5,tuned-e5 --corpus docs.jsonl" in paragraph
     silver = _ctx({"zh-Hans": 1.0}, qrels="silver")
     assert "silver set" in recommend(results, silver, cost_table(results, silver)[0])["paragraph"]
 

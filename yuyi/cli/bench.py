@@ -115,7 +115,8 @@ def bench(
                        assumptions=assumptions,
                        machine=machine_summary(), wall_seconds=time.perf_counter() - t0,
                        options={"fusion": fusion, "weight": weight, "modes": mode_list, "models": names,
-                                "same_process": same_process})
+                                "same_process": same_process, "corpus": list(corpus), "queries": queries,
+                                "qrels": qrels})
     _print(write_bench_reports(results, ctx, out_dir), ctx.wall_seconds)
 
 

@@ -203,6 +203,18 @@ def _why_deployment(cost: dict, ctx: BenchContext) -> tuple[str, str]:
     return cheapest, sentence
 
 
+def train_command(model: str, ctx: BenchContext) -> str:
+    """The exact `yuyi train` (and follow-up bench) command for the files this bench was given."""
+    o = ctx.options
+    if not (o.get("corpus") and o.get("queries") and o.get("qrels")):
+        return "Run `yuyi train` on these files, then `yuyi bench` again with the tuned model."
+    bare = model.split("@", 1)[0]
+    out = f"tuned-{bare.replace('/', '-')}"
+    files = " ".join(f"--corpus {c}" for c in o["corpus"]) + f" --queries {o['queries']} --qrels {o['qrels']}"
+    return (f"Train (20% held out for a before/after report): `yuyi train --model {bare} {files} "
+            f"--hard-negatives 3 --out {out}`; then compare: `yuyi bench --models {bare},{out} {files}`.")
+
+
 def _why_finetune(pick, candidates, ctx: BenchContext) -> str:
     gold = ctx.queries.get("qrels_source") == "given"
     judged = ctx.queries.get("judged", 0)
@@ -213,7 +225,7 @@ def _why_finetune(pick, candidates, ctx: BenchContext) -> str:
         why = (f"the dense leg trails keyword search by {gap:.4f} nDCG@10 here" if gap > FINETUNE_GAP
                else f"dense search reaches only {dense[0]['ndcg@10']:.4f} nDCG@10")
         return (f"You have {judged} judged queries and {why}: fine-tuning {pick['model']} on these "
-                "query–document pairs (hold some out) is likely to pay off; rerun `yuyi bench` to measure it.")
+                f"query–document pairs is likely to pay off. {train_command(pick['model'], ctx)}")
     if not gold:
         return ("These scores come from a silver set (pseudo-queries); collect a few hundred real queries with "
                 "the documents they should find before fine-tuning or a final decision.")

@@ -32,7 +32,19 @@ class Query:
     text: str
 
 
-def _read_text(path: str | Path, what: str) -> tuple[Path, str]:
+def json_object(line: str, name: str, n: int) -> dict:
+    """One jsonl record, or an error naming the file and line."""
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name} line {n}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(rec, dict):
+        raise InputError(f"{name} line {n}: expected a JSON object")
+    return rec
+
+
+def read_text(path: str | Path, what: str) -> tuple[Path, str]:
+    """A UTF-8 file (BOM tolerated) that must exist; errors say which input it was."""
     p = Path(path).expanduser()
     if not p.is_file():
         raise InputError(f"{what} {path}: no such file")
@@ -44,7 +56,7 @@ def _read_text(path: str | Path, what: str) -> tuple[Path, str]:
 
 def read_queries(path: str | Path) -> tuple[list[Query], Qrels]:
     """Queries in file order, plus any relevance given inline (jsonl `doc_id`/`positives`)."""
-    p, text = _read_text(path, "queries file")
+    p, text = read_text(path, "queries file")
     queries: list[Query] = []
     inline: Qrels = {}
     suffix = p.suffix.lower()
@@ -80,12 +92,7 @@ def read_queries(path: str | Path) -> tuple[list[Query], Qrels]:
 
 
 def _jsonl_query(line: str, name: str, n: int, inline: Qrels) -> Query:
-    try:
-        rec = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{name} line {n}: not valid JSON ({exc.msg})") from exc
-    if not isinstance(rec, dict):
-        raise InputError(f"{name} line {n}: expected a JSON object")
+    rec = json_object(line, name, n)
     qtext = next((rec[k] for k in _TEXT_KEYS if k in rec), None)
     qid = next((str(rec[k]) for k in _ID_KEYS if k in rec), f"q{n}")
     for key in _POSITIVE_KEYS:
@@ -105,7 +112,7 @@ def _query(qid: str, text: object, where: str) -> Query:
 
 def read_qrels(path: str | Path) -> Qrels:
     """Relevance judgments: {query id: {doc id: grade}}."""
-    p, text = _read_text(path, "qrels file")
+    p, text = read_text(path, "qrels file")
     qrels: Qrels = {}
     if p.suffix.lower() in (".jsonl", ".ndjson"):
         for n, line in enumerate(text.split("\n"), 1):

@@ -4,7 +4,6 @@ made by construction so that nothing evaluated was trained on."""
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,25 +35,16 @@ class ScoredPairs:
 
 def read_pairs(path: str | Path) -> RetrievalData | ScoredPairs:
     """A jsonl file of `{"query", "positive"[, "negative"]}` or `{"text_a", "text_b", "score"|"label"}`."""
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise InputError(f"pairs file {path}: no such file")
-    try:
-        lines = p.read_text(encoding="utf-8-sig").split("\n")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"pairs file {path}: not UTF-8 (byte {exc.start})") from exc
+    from yuyi.index.judgments import json_object, read_text
+
+    p, text = read_text(path, "pairs file")
     retrieval = RetrievalData({}, {}, {})
     scored = ScoredPairs([], [], [])
     doc_ids: dict[str, str] = {}
-    for n, line in enumerate(lines, 1):
+    for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{p.name} line {n}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(rec, dict):
-            raise InputError(f"{p.name} line {n}: expected a JSON object")
+        rec = json_object(line, p.name, n)
         if "query" in rec:
             query, pos = rec.get("query"), rec.get("positive")
             if not _text(query) or not _text(pos):
