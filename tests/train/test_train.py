@@ -12,11 +12,7 @@ from pathlib import Path
 import pytest
 
 YUYI = [str(Path(sys.executable).parent / "yuyi")]
-PAIRS = [("这款手表防水吗", "这款手表可以在游泳时佩戴，防水五十米。"),
-         ("怎么退货", "七天内可以无理由退货，需保持商品完好。"),
-         ("配送要几天", "一般三天送达，偏远地区一周。"), ("发票怎么开", "下单时填写抬头即可开具电子发票。"),
-         ("能用花呗吗", "支持花呗分期付款，最多十二期。"), ("有优惠券吗", "新用户注册即送满一百减十元优惠券。"),
-         ("保修多久", "整机保修一年，电池保修六个月。"), ("可以改地址吗", "发货前可以在订单页修改收货地址。")]
+
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -25,14 +21,14 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def pairs_file(tmp_path_factory) -> Path:
+def pairs_file(tmp_path_factory, faq_pairs) -> Path:
     path = tmp_path_factory.mktemp("train") / "pairs.jsonl"
-    path.write_text("".join(json.dumps({"query": q, "positive": p}, ensure_ascii=False) + "\n" for q, p in PAIRS * 2),
-                    encoding="utf-8")
+    lines = (json.dumps({"query": q, "positive": p}, ensure_ascii=False) + "\n" for q, p in faq_pairs * 2)
+    path.write_text("".join(lines), encoding="utf-8")
     return path
 
 
-def test_train_saves_a_usable_model_with_a_report(pairs_file, tmp_path):
+def test_train_saves_a_usable_model_with_a_report(pairs_file, tmp_path, faq_pairs):
     out = tmp_path / "tuned"
     r = run("train", "--pairs", str(pairs_file), "--out", str(out), "--batch-size", "4", "--max-steps", "3",
             "--held-out", "0.25", "--hard-negatives", "1", "--negatives-from", "keyword", "--no-forgetting-check",
@@ -44,7 +40,7 @@ def test_train_saves_a_usable_model_with_a_report(pairs_file, tmp_path):
     assert not (out / "work" / "checkpoints").exists()
     docs = tmp_path / "docs.jsonl"
     docs.write_text("".join(json.dumps({"id": f"d{i}", "text": p}, ensure_ascii=False) + "\n"
-                            for i, (_, p) in enumerate(PAIRS)), encoding="utf-8")
+                            for i, (_, p) in enumerate(faq_pairs)), encoding="utf-8")
     store = ["--store", str(tmp_path / "store")]
     r = run("index", "faq", str(docs), "--model", str(out), "--backend", "torch", *store)
     assert r.returncode == 0, r.stderr

@@ -42,6 +42,7 @@ def base_model(encoder: Any, options: TrainOptions):
     model = getattr(encoder, "model", None)
     if model is None or not hasattr(model, "fit") and not hasattr(model, "encode"):
         raise InputError(f"{encoder.name} is not a sentence-transformers model; train needs the torch backend")
+    model.yuyi_window = model.max_seq_length  # restored by finish_model: training truncates, use must not
     model.max_seq_length = min(options.max_seq_length, model.max_seq_length or options.max_seq_length)
     auto = model[0].auto_model
     if options.lora:
@@ -57,7 +58,9 @@ def base_model(encoder: Any, options: TrainOptions):
 
 
 def finish_model(model) -> None:
-    """Merge LoRA weights into the base, so the saved model is a plain sentence-transformers one."""
+    """Merge LoRA weights into the base, so the saved model is a plain sentence-transformers one,
+    and give it back the base's full window (training only truncates for speed)."""
+    model.max_seq_length = getattr(model, "yuyi_window", None) or model.max_seq_length
     auto = model[0].auto_model
     if hasattr(auto, "merge_and_unload"):
         model[0].auto_model = auto.merge_and_unload()
