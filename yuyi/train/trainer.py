@@ -110,5 +110,12 @@ def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, res
 
 
 def latest_checkpoint(work: Path) -> Path | None:
+    """The newest complete checkpoint. The trainer writes trainer_state.json last, so a folder
+    without it was cut off by a kill mid-save: it is removed, and the one before is used."""
+    import shutil
+
     found = sorted((work / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return found[-1] if found else None
+    for partial in [p for p in found if not (p / "trainer_state.json").exists()]:
+        shutil.rmtree(partial, ignore_errors=True)
+    complete = [p for p in found if (p / "trainer_state.json").exists()]
+    return complete[-1] if complete else None
