@@ -83,7 +83,9 @@ def run(spec: RunSpec, resume: bool = False, log=print) -> dict:
     after = _measure(tuned, spec, work, "tuned")
     card = {"base": encoder.name, "kind": kind, "loss": loss_kind, "data": spec.data_note, "steps": result.steps,
             "examples": result.examples, "train_seconds": round(result.seconds, 1),
-            "seconds_per_1000_examples": round(result.seconds / max(result.examples, 1) * 1000, 1),
+            "examples_seen": result.steps * spec.options.batch_size,
+            "seconds_per_1000_examples": round(result.seconds / max(result.steps * spec.options.batch_size, 1)
+                                               * 1000, 1),
             "resumed_from": result.resumed_from, "final_loss": result.loss, "options": asdict(spec.options),
             "hard_negatives": spec.hard_negatives, "negatives_from": spec.negatives_from,
             "before": before.get("held", {}), "after": after.get("held", {}),
