@@ -21,6 +21,7 @@ from typing import Any
 from yuyi.errors import InputError
 from yuyi.index import CollectionInfo, Store, open_store
 from yuyi.index.base import CollectionNotFound, model_mismatch
+from yuyi.index.filters import INT_RANGE
 from yuyi.index.ingest import IngestReport, ingest
 from yuyi.index.readers import Document, ReadFailure
 from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
@@ -29,7 +30,6 @@ from yuyi.search.params import TUNABLE, SearchParams
 from yuyi.text.normalize import lone_surrogate
 
 DocumentLike = Document | dict | tuple[str, str]
-INT64 = (-(2**63), 2**63 - 1)
 DEFAULTS_TTL_S = 10.0
 
 
@@ -46,9 +46,10 @@ class Collection:
         self._defaults: tuple[float, SearchParams] | None = None
         self._lock = threading.Lock()
         try:
-            stored: str | None = store.info(name).model
+            stored: str | None = store.get_meta(name)["model"]
         except CollectionNotFound:
             stored = None
+        self.existed = stored is not None  # when opened
         wanted = model or (encoder.name if encoder is not None else None)
         if stored and wanted and _bare(wanted) != stored and (encoder is None or encoder.name != stored):
             raise model_mismatch(name, stored, wanted)
@@ -67,6 +68,7 @@ class Collection:
     def searcher(self, keyword_only: bool = False) -> Searcher:
         """The searcher over this collection (rebuilt after writes, which change its `info`)."""
         if self._searcher is None or (self._searcher.encoder is None and not keyword_only):
+            self.store.get_meta(self.name)  # a missing collection fails here, before a model loads
             self._searcher = Searcher(self.store, self.name, keyword_only=True) if keyword_only else \
                 Searcher(self.store, self.name, encoder=self.encoder)
         return self._searcher
@@ -78,7 +80,7 @@ class Collection:
         now = time.monotonic()
         if self._defaults is None or now - self._defaults[0] > DEFAULTS_TTL_S:
             try:
-                stored = self.store.info(self.name).extra.get("search_defaults") or {}
+                stored = self.store.get_meta(self.name).get("search_defaults") or {}
             except CollectionNotFound:
                 stored = {}
             params = SearchParams().replace(**{k: v for k, v in stored.items() if k in TUNABLE})
@@ -223,7 +225,7 @@ def _scalar(v: Any) -> bool:
     if isinstance(v, bool | str):
         return True
     if isinstance(v, int):
-        return INT64[0] <= v <= INT64[1]
+        return INT_RANGE[0] <= v <= INT_RANGE[1]
     return isinstance(v, float) and math.isfinite(v)
 
 

@@ -5,25 +5,26 @@ import json
 import pytest
 
 from yuyi.errors import InputError
-from yuyi.evaluate.bench_inputs import BenchQuery, check_qrels, load_qrels, load_queries, prepare_bench, silver_set
+from yuyi.evaluate.bench_inputs import check_qrels, prepare_bench, silver_set
+from yuyi.index.judgments import Query, read_qrels, read_queries
 from yuyi.index.readers import Document
 
 
 def test_queries_from_txt_tsv_csv_and_jsonl(tmp_path):
     (tmp_path / "q.txt").write_text("深圳天气\n\n東京の天気\n", encoding="utf-8")
-    queries, inline = load_queries(tmp_path / "q.txt")
+    queries, inline = read_queries(tmp_path / "q.txt")
     assert [(q.id, q.text) for q in queries] == [("q1", "深圳天气"), ("q3", "東京の天気")] and inline == {}
 
     (tmp_path / "q.tsv").write_text("id\tquery\na\t서울 날씨\nb\t北京\n", encoding="utf-8")
-    assert [q.id for q in load_queries(tmp_path / "q.tsv")[0]] == ["a", "b"]
+    assert [q.id for q in read_queries(tmp_path / "q.tsv")[0]] == ["a", "b"]
 
     (tmp_path / "q.csv").write_text("id,query\nx,\"上海, 天气\"\n", encoding="utf-8")
-    assert load_queries(tmp_path / "q.csv")[0] == [BenchQuery("x", "上海, 天气")]
+    assert read_queries(tmp_path / "q.csv")[0] == [Query("x", "上海, 天气")]
 
     lines = [{"id": "1", "query": "天气"}, {"qid": 2, "text": "날씨", "doc_id": "d2"},
              {"_id": "3", "question": "天気", "positives": ["d3", "d4"]}]
     (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
-    queries, inline = load_queries(tmp_path / "q.jsonl")
+    queries, inline = read_queries(tmp_path / "q.jsonl")
     assert [q.id for q in queries] == ["1", "2", "3"]
     assert inline == {"2": {"d2": 1.0}, "3": {"d3": 1.0, "d4": 1.0}}
 
@@ -38,30 +39,30 @@ def test_queries_from_txt_tsv_csv_and_jsonl(tmp_path):
 def test_bad_queries_say_what_and_where(tmp_path, content, message):
     (tmp_path / "q.jsonl").write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=message):
-        load_queries(tmp_path / "q.jsonl")
+        read_queries(tmp_path / "q.jsonl")
 
 
 def test_qrels_formats(tmp_path):
     (tmp_path / "beir.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t2\nq2\td3\t0\n")
-    assert load_qrels(tmp_path / "beir.tsv") == {"q1": {"d1": 1.0, "d2": 2.0}, "q2": {"d3": 0.0}}
+    assert read_qrels(tmp_path / "beir.tsv") == {"q1": {"d1": 1.0, "d2": 2.0}, "q2": {"d3": 0.0}}
     (tmp_path / "trec.txt").write_text("q1 0 d1 1\nq1 0 d9 3\n")
-    assert load_qrels(tmp_path / "trec.txt") == {"q1": {"d1": 1.0, "d9": 3.0}}
+    assert read_qrels(tmp_path / "trec.txt") == {"q1": {"d1": 1.0, "d9": 3.0}}
     (tmp_path / "pairs.tsv").write_text("q1\td1\n")
-    assert load_qrels(tmp_path / "pairs.tsv") == {"q1": {"d1": 1.0}}
+    assert read_qrels(tmp_path / "pairs.tsv") == {"q1": {"d1": 1.0}}
     (tmp_path / "q.jsonl").write_text('{"query_id": "q1", "doc_id": "d1", "score": 2}\n{"qid": "q2", "doc_id": 7}\n')
-    assert load_qrels(tmp_path / "q.jsonl") == {"q1": {"d1": 2.0}, "q2": {"7": 1.0}}
+    assert read_qrels(tmp_path / "q.jsonl") == {"q1": {"d1": 2.0}, "q2": {"7": 1.0}}
 
 
 def test_bad_qrels_are_refused(tmp_path):
     (tmp_path / "bad.tsv").write_text("q1\td1\t1\nq2\td2\thigh\n")
     with pytest.raises(InputError, match="line 2: grade 'high' is not a number"):
-        load_qrels(tmp_path / "bad.tsv")
+        read_qrels(tmp_path / "bad.tsv")
     (tmp_path / "cols.tsv").write_text("q1 a b c d\n")
     with pytest.raises(InputError, match="line 1: expected"):
-        load_qrels(tmp_path / "cols.tsv")
+        read_qrels(tmp_path / "cols.tsv")
     with pytest.raises(InputError, match="no such file"):
-        load_qrels(tmp_path / "missing.tsv")
-    queries = [BenchQuery("q1", "x")]
+        read_qrels(tmp_path / "missing.tsv")
+    queries = [Query("q1", "x")]
     with pytest.raises(InputError, match="query id"):
         check_qrels({"q9": {"d1": 1}}, queries, {"d1"})
     with pytest.raises(InputError, match=r"1 document id\(s\) not in the corpus, e.g. 'd2'"):

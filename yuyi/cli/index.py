@@ -136,10 +136,8 @@ def search(
             coll = open_collection(name, st, encoder=encoder)
         else:
             coll = open_collection(collection, store, backend=backend)
-    given = {k: v for k, v in (("mode", mode), ("fusion", fusion), ("weight", weight), ("min_score", min_score))
-             if v is not None}
-    params = coll.defaults.replace(top_k=top_k, filter=filter, lang=lang, groups=group_list,
-                                   collapse=not no_collapse, **given)
+    params = coll.defaults.replace(mode=mode, top_k=top_k, filter=filter, lang=lang, groups=group_list, fusion=fusion,
+                                   weight=weight, min_score=min_score, collapse=not no_collapse)  # None: the default
     results = coll.search_many([q for _, q in qs], params)
     if as_json:
         for qi, ((qid, q), rows) in enumerate(zip(qs, results, strict=True)):
@@ -231,8 +229,7 @@ def collections_defaults(
 
     coll = open_collection(name, store)
     coll.info()  # a missing collection is an error here, not an empty default
-    given = {k: v for k, v in (("mode", mode), ("fusion", fusion), ("weight", weight), ("min_score", min_score))
-             if v is not None}
-    params = coll.set_defaults(**given) if given else coll.defaults
+    given = {"mode": mode, "fusion": fusion, "weight": weight, "min_score": min_score}
+    params = coll.set_defaults(**given) if any(v is not None for v in given.values()) else coll.defaults
     print(json.dumps({k: getattr(params, k) for k in P.TUNABLE}, ensure_ascii=False))
     coll.close()

@@ -58,22 +58,17 @@ def train(
     if negatives_from not in ("keyword", "dense", "hybrid"):
         raise InputError(f"--negatives-from must be keyword, dense or hybrid, not {negatives_from!r}")
     data, note = _read(pairs, corpus, queries, qrels, silver, seed)
-    held, held_note = _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, held_out, seed)
-    if held is not None and held is not True:
-        data, held = held if isinstance(held, tuple) else (data, held)
+    data, held, held_note = _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, held_out, seed)
     out_dir = Path(out).expanduser()
     check_output(out_dir, overwrite, resume)
     options = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed, lora=lora,
                            freeze_embeddings=freeze_embeddings, cached=cached, max_seq_length=max_seq_length,
                            save_steps=save_steps, device=device)
-    spec = RunSpec(model, out_dir, data, held if held is not True else None, f"{note}; held out: {held_note}",
-                   options, hard_negatives, negatives_from, not no_forgetting, data_dir)
-    card = run(spec, resume=resume, log=lambda msg: err_console.print(msg, highlight=False))
-    from yuyi.train.run import model_card
-
-    console.print(model_card(card), markup=False, highlight=False)
+    spec = RunSpec(model, out_dir, data, held, f"{note}; held out: {held_note}", options, hard_negatives,
+                   negatives_from, not no_forgetting, data_dir)
+    run(spec, resume=resume, log=lambda msg: err_console.print(msg, highlight=False))
+    console.print((out_dir / "README.md").read_text(encoding="utf-8"), markup=False, highlight=False)
     err_console.print(f"saved {out_dir} · use it with --model {out_dir}")
-    (out_dir / "train_report.md").write_text(model_card(card), encoding="utf-8")
 
 
 def _read(pairs, corpus, queries, qrels, silver, seed):
@@ -100,21 +95,22 @@ def _from_bench_files(corpus, queries, qrels, seed, silver=False):
 
 
 def _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, fraction, seed):
-    """(train, held) when split here; the held-out set alone when given; True for none."""
+    """(training data, held-out data or None, a note saying where the held-out data came from)."""
     from yuyi.train.data import RetrievalData, read_pairs, split_retrieval, split_scored
 
-    if eval_pairs:
-        held = read_pairs(eval_pairs)
-        if isinstance(held, RetrievalData) != isinstance(data, RetrievalData):
-            raise InputError("--eval-pairs must hold the same kind of pairs as the training data")
-        return held, eval_pairs
-    if eval_corpus:
-        if not (eval_queries and eval_qrels):
+    retrieval = isinstance(data, RetrievalData)
+    if eval_pairs or eval_corpus:
+        if eval_pairs:
+            held, note = read_pairs(eval_pairs), eval_pairs
+        elif not (eval_queries and eval_qrels):
             raise InputError("--eval-corpus needs --eval-queries and --eval-qrels")
-        held, note = _from_bench_files(eval_corpus, eval_queries, eval_qrels, seed)
-        return held, note
+        else:
+            held, note = _from_bench_files(eval_corpus, eval_queries, eval_qrels, seed)
+        if isinstance(held, RetrievalData) != retrieval:
+            raise InputError("the held-out data must be the same kind as the training data (retrieval or scored "
+                             "pairs)")
+        return data, held, note
     if fraction == 0:
-        return True, "none (--held-out 0)"
-    split = split_retrieval if isinstance(data, RetrievalData) else split_scored
-    train_part, held = split(data, fraction, seed)
-    return (train_part, held), f"{fraction:.0%} split off by query and document (seed {seed})"
+        return data, None, "none (--held-out 0)"
+    train_part, held = (split_retrieval if retrieval else split_scored)(data, fraction, seed)
+    return train_part, held, f"{fraction:.0%} split off by query and document (seed {seed})"

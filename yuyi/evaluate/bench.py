@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from yuyi.evaluate.bench_inputs import BenchQuery, Qrels
+from yuyi.evaluate.bench_inputs import Qrels
 from yuyi.evaluate.retrieval import qrels_metrics
+from yuyi.index.judgments import Query
 from yuyi.index.readers import Document
 from yuyi.search.params import DEFAULT_FUSION, DEFAULT_WEIGHT, MODES, SearchParams
 
@@ -119,7 +120,7 @@ def serve_phase(job: dict) -> dict:
     encoder = None if job.get("keyword_only") else _load(job["model"])
     searcher = open_collection("bench", store, encoder=encoder).searcher(keyword_only=encoder is None)
     out: dict = {}
-    judged = [BenchQuery(*q) for q in job["queries"] if q[0] in job["qrels"]]
+    judged = [Query(*q) for q in job["queries"] if q[0] in job["qrels"]]
     texts = [q.text for q in judged]
     vectors: list = [None] * len(texts)
     if encoder is not None:
@@ -205,7 +206,7 @@ def _latency(searcher, encoder, mode: str, job: dict) -> dict:
             "latency_queries": len(timings)}
 
 
-def run_bench(docs: list[Document], queries: list[BenchQuery], qrels: Qrels, latency_queries: list[str],
+def run_bench(docs: list[Document], queries: list[Query], qrels: Qrels, latency_queries: list[str],
               models: list[str], options: BenchOptions, in_process: bool = False,
               on_model: Callable[[dict], None] | None = None) -> list[dict]:
     """One result dict per model (with an `error` key when the model could not be loaded)."""

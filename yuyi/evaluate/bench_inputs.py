@@ -22,19 +22,15 @@ import random
 from dataclasses import dataclass, replace
 
 from yuyi.errors import InputError
-from yuyi.index.judgments import Query, read_qrels, read_queries
+from yuyi.index.judgments import Qrels, Query, read_qrels, read_queries
 from yuyi.index.readers import Document
 from yuyi.text import sentence_spans
 
-Qrels = dict[str, dict[str, float]]
-BenchQuery = Query
-load_queries = read_queries
-load_qrels = read_qrels
 MIN_QUERY_CHARS = 6
 MIN_REST_CHARS = 20
 
 
-def check_qrels(qrels: Qrels, queries: list[BenchQuery], doc_ids: set[str]) -> None:
+def check_qrels(qrels: Qrels, queries: list[Query], doc_ids: set[str]) -> None:
     """Judgments must name known queries and documents, or the scores would be silently wrong."""
     qids = {q.id for q in queries}
     unknown_q = sorted(set(qrels) - qids)
@@ -51,7 +47,7 @@ SILVER_FROM = ("first-sentence", "title")
 
 
 def silver_set(docs: list[Document], n: int = 500, seed: int = 42, silver_from: str = "first-sentence"
-               ) -> tuple[list[BenchQuery], Qrels, list[Document], str]:
+               ) -> tuple[list[Query], Qrels, list[Document], str]:
     """Pseudo-queries from the corpus (see the module docstring). Returns the queries, their
     qrels, the documents to index (first sentences held out) and a sentence for the report."""
     if silver_from not in SILVER_FROM:
@@ -69,7 +65,7 @@ def silver_set(docs: list[Document], n: int = 500, seed: int = 42, silver_from: 
         titles = list(by_title)
         random.Random(seed).shuffle(titles)
         titles = titles[:n]
-        queries = [BenchQuery(f"silver-{i}", t) for i, t in enumerate(titles)]
+        queries = [Query(f"silver-{i}", t) for i, t in enumerate(titles)]
         qrels = {q.id: {d: 1.0 for d in by_title[q.text]} for q in queries}
         return queries, qrels, docs, (f"silver: {len(queries)} document titles as queries, every document "
                                       f"with that title relevant (seed {seed})")
@@ -87,7 +83,7 @@ def silver_set(docs: list[Document], n: int = 500, seed: int = 42, silver_from: 
         if len(first) < MIN_QUERY_CHARS or len(rest.strip()) < MIN_REST_CHARS:
             continue
         qid = f"silver-{len(queries)}"
-        queries.append(BenchQuery(qid, first))
+        queries.append(Query(qid, first))
         qrels[qid] = {d.doc_id: 1.0}
         held[i] = replace(d, text=rest.lstrip())
     if not queries:
@@ -100,7 +96,7 @@ def silver_set(docs: list[Document], n: int = 500, seed: int = 42, silver_from: 
 @dataclass
 class BenchData:
     docs: list[Document]  # as indexed (silver sets hold out the query sentences)
-    queries: list[BenchQuery]  # scored against qrels
+    queries: list[Query]  # scored against qrels
     qrels: Qrels
     latency_queries: list[str]  # the user's queries when given, else the silver ones
     corpus: dict
@@ -127,8 +123,8 @@ def prepare_bench(corpus: list[str], fmt: str = "auto", fields=None, queries_pat
         raise InputError(f"document id {dup!r} appears more than once in the corpus")
     if qrels_path and not queries_path:
         raise InputError("--qrels needs --queries (the judgments refer to query ids)")
-    user_queries, inline = load_queries(queries_path) if queries_path else ([], {})
-    qrels = load_qrels(qrels_path) if qrels_path else {}
+    user_queries, inline = read_queries(queries_path) if queries_path else ([], {})
+    qrels = read_qrels(qrels_path) if qrels_path else {}
     for qid, rel in inline.items():
         qrels.setdefault(qid, {}).update(rel)
     if qrels:

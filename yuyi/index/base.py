@@ -88,6 +88,11 @@ class Store(ABC):
     def drop_collection(self, name: str) -> None: ...
 
     @abstractmethod
+    def get_meta(self, name: str) -> dict:
+        """The collection's stored settings (model, dim, search defaults, …) without counting its
+        contents, which `info` does (a scan on a large Milvus collection)."""
+
+    @abstractmethod
     def set_meta(self, name: str, key: str, value: object) -> None:
         """Store one JSON value with the collection (search defaults, encoders that wrote to it).
         Reserved keys (model, dim, normalize, generation) cannot be changed."""
@@ -95,7 +100,7 @@ class Store(ABC):
     def record_encoder(self, name: str, label: str) -> None:
         """Remember which encoder (model@backend) wrote vectors, for `collections info`: an INT8
         query against fp32 passages works (same model), and the user should be able to see it."""
-        known = self.info(name).extra.get("vectors_from", [])
+        known = self.get_meta(name).get("encoders", [])
         if label not in known:
             self.set_meta(name, "encoders", [*known, label])
 

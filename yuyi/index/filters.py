@@ -195,8 +195,11 @@ class Restriction:
             clauses.append(sql)
             params += p
         if self.groups is not None:
-            clauses.append("(acl = '[]'" + (" OR EXISTS (SELECT 1 FROM json_each(chunks.acl) WHERE value IN ("
-                                            + ",".join("?" * len(self.groups)) + "))" if self.groups else "") + ")")
+            acl = "acl = '[]'"
+            if self.groups:
+                marks = ",".join("?" * len(self.groups))
+                acl += f" OR EXISTS (SELECT 1 FROM json_each(chunks.acl) WHERE value IN ({marks}))"
+            clauses.append(f"({acl})")
             params += list(self.groups)
         if self.lang:
             clauses.append("(lang = ? OR lang LIKE ?)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,14 @@ def json_object(line: str, name: str, n: int) -> dict:
 
 
 def read_text(path: str | Path, what: str) -> tuple[Path, str]:
-    """A UTF-8 file (BOM tolerated) that must exist; errors say which input it was."""
+    """A UTF-8 file (BOM tolerated) that must exist, or `-` for standard input (which has no
+    suffix, so it is read in the plain-text format); errors say which input it was."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read()
+        try:
+            return Path("standard input"), data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{what} on standard input: not UTF-8 (byte {exc.start})") from exc
     p = Path(path).expanduser()
     if not p.is_file():
         raise InputError(f"{what} {path}: no such file")

@@ -158,6 +158,10 @@ class LocalStore(Store):
                                "search_defaults": meta.get("search_defaults", {}),
                                "index_params": meta.get("index_params", {**HNSW, "exact_max": EXACT_MAX})})
 
+    def get_meta(self, name: str) -> dict:
+        with self._using(name) as col:
+            return col.content.meta()
+
     def set_meta(self, name: str, key: str, value: object) -> None:
         with self._using(name) as col:
             col.content.set_meta({check_meta_key(key): value})

@@ -134,6 +134,9 @@ class MilvusStore(Store):
                               {"uri": self.uri, "vectors_from": meta.get("encoders", []),
                                "search_defaults": meta.get("search_defaults", {})})
 
+    def get_meta(self, name: str) -> dict:
+        return self._meta(self._check(name))
+
     def set_meta(self, name: str, key: str, value: object) -> None:
         meta = self._meta(self._check(name))
         meta[check_meta_key(key)] = value

@@ -26,6 +26,7 @@ from langchain_core.vectorstores import VectorStore
 
 from yuyi.collection import Collection, open_collection
 from yuyi.errors import InputError
+from yuyi.index.base import CollectionNotFound
 from yuyi.integrations.common import documents_by_id
 
 
@@ -78,10 +79,11 @@ class YuyiVectorStore(VectorStore):
     def similarity_search_with_score(self, query: str, k: int = 4, **kwargs: Any) -> list[tuple[Document, float]]:
         """(document, score) pairs, best first; the score is in the units of the mode (cosine for
         dense, BM25 for keyword, the fused score for hybrid). Default mode: dense."""
-        if not self.collection.exists():
-            return []
         kwargs.setdefault("mode", "dense")
-        hits = self.collection.search(query, top_k=k, **kwargs)
+        try:
+            hits = self.collection.search(query, top_k=k, **kwargs)
+        except CollectionNotFound:  # nothing added yet
+            return []
         return [(Document(page_content=h.text, metadata=h.metadata, id=h.doc_id), h.score) for h in hits]
 
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:

@@ -38,6 +38,7 @@ from pydantic import PrivateAttr
 
 from yuyi.collection import Collection, open_collection
 from yuyi.errors import InputError
+from yuyi.index.base import CollectionNotFound
 from yuyi.integrations.common import documents_by_id
 
 _MODES = {VectorStoreQueryMode.DEFAULT: "dense", VectorStoreQueryMode.HYBRID: "hybrid",
@@ -147,9 +148,10 @@ class YuyiVectorStore(BasePydanticVectorStore):
             params.update(fusion="weighted", weight=query.alpha)
         if clauses:
             params["filter"] = " and ".join(f"({c})" for c in clauses)
-        if not self._collection.exists():
-            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
-        hits = self._collection.search(query.query_str, **params, **kwargs)
+        try:
+            hits = self._collection.search(query.query_str, **params, **kwargs)
+        except CollectionNotFound:  # nothing added yet
+            hits = []
         return VectorStoreQueryResult(nodes=[_node(h.doc_id, h.text, h.metadata) for h in hits],
                                       similarities=[h.score for h in hits], ids=[h.doc_id for h in hits])
 

@@ -8,15 +8,11 @@ from dataclasses import asdict, dataclass, field
 from yuyi.errors import InputError
 from yuyi.index.base import Hit, ModelMismatch, Store
 from yuyi.models.encoder import Encoder
-from yuyi.search import params as params_module
 from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
-from yuyi.search.params import SearchParams
+from yuyi.search.params import MAX_QUERY_CHARS, SearchParams
 from yuyi.text import analyse
 from yuyi.text.keywords import drop_stopwords
-
-MAX_TOP_K = params_module.MAX_TOP_K
-MODES, FUSIONS = params_module.MODES, params_module.FUSIONS
 
 
 @dataclass
@@ -89,8 +85,8 @@ class Searcher:
         for q in queries:
             if not isinstance(q, str) or not q.strip():
                 raise InputError("query must be a non-empty string")
-            if len(q) > params_module.MAX_QUERY_CHARS:
-                raise InputError(f"query is longer than {params_module.MAX_QUERY_CHARS} characters")
+            if len(q) > MAX_QUERY_CHARS:
+                raise InputError(f"query is longer than {MAX_QUERY_CHARS} characters")
         vectors = self.encoder.encode(queries, kind="query") if p.mode != "keyword" else [None] * len(queries)
         return [self.search_vector(q, v, p) for q, v in zip(queries, vectors, strict=True)]
 

@@ -61,11 +61,8 @@ def _ingest(rt: Runtime, name: str, body: s.UpsertRequest) -> s.UpsertResponse:
 
 
 async def _locked_ingest(rt: Runtime, name: str, body: s.UpsertRequest) -> s.UpsertResponse:
-    async with rt.write_lock:
-        try:
-            return await run_in_threadpool(_ingest, rt, name, body)
-        finally:
-            rt.forget(name)
+    async with rt.write_lock:  # the facade resets its own searcher after the write
+        return await run_in_threadpool(_ingest, rt, name, body)
 
 
 @router.post("/v1/collections/{name}/documents", response_model=s.UpsertResponse,
@@ -119,7 +116,6 @@ async def delete_document(name: str, doc_id: str, key: ApiKey | None = Depends(c
     writable(key, name)
     async with rt.write_lock:
         removed = await run_in_threadpool(rt.collection(name).delete, [doc_id])
-        rt.forget(name)
     if not removed:
         raise ApiError(404, "document_not_found", f"document {doc_id!r} is not in {name!r}")
     return {"deleted": doc_id, "chunks": removed}

@@ -33,18 +33,19 @@ class Runtime:
     jobs: Jobs = field(default_factory=Jobs)
 
     def collection(self, name: str):
-        """The facade over one collection, sharing the served encoder and store."""
-        from yuyi.collection import Collection
+        """The facade over one collection, sharing the served encoder and store. Only collections
+        that exist are kept: requests naming others must not grow this map without bound."""
+        from yuyi.collection import open_collection
 
         coll = self.collections.get(name)
         if coll is None:
-            from yuyi.index.base import validate_name
-
-            coll = self.collections[name] = Collection(validate_name(name), self.store, encoder=self.encoder)
+            coll = open_collection(name, self.store, encoder=self.encoder)
+            if coll.existed:
+                self.collections[name] = coll
         return coll
 
     def forget(self, name: str) -> None:
-        """Drop the cached facade after a write, so its searcher sees the new state."""
+        """Drop the facade of a dropped collection."""
         self.collections.pop(name, None)
 
     # ---- model work --------------------------------------------------------------------------

@@ -63,29 +63,29 @@ def run(spec: RunSpec, resume: bool = False, log=print) -> dict:
                 "negatives_from": spec.negatives_from, "data": spec.data_note}
     _same_run(work / "run.json", settings, resume)
     encoder = load_encoder(spec.base, device=spec.options.device, backend="torch")
-    t0 = time.perf_counter()
     before = _cached(work / "before.json", lambda: _measure(encoder, spec, work, "base"))
     rows_file = work / "examples.jsonl"
     if not rows_file.exists():
         rows = _examples(encoder, spec, work, kind, log)
         save_rows(rows, rows_file)
-    rows = load_rows(rows_file)
+    rows = load_rows(rows_file)  # a fresh run and a resumed one train on the same saved examples
     model = base_model(encoder, spec.options)
     loss_kind = "cosent" if kind == "pairs" else "mnrl"
     log(f"training on {len(rows)} examples ({loss_kind}, batch {spec.options.batch_size})")
+
+    t0 = time.perf_counter()
 
     def progress(step: int, total: int, loss: float) -> None:
         log(f"step {step}/{total} · loss {loss:.4f} · {step / max(time.perf_counter() - t0, 1e-9):.2f} steps/s")
 
     result = train(model, as_dataset(rows), loss_kind, work, spec.options, resume, on_log=progress)
     finish_model(model)
+    seen = result.steps * spec.options.batch_size
     tuned = _tuned_encoder(model, encoder, spec)
     after = _measure(tuned, spec, work, "tuned")
     card = {"base": encoder.name, "kind": kind, "loss": loss_kind, "data": spec.data_note, "steps": result.steps,
-            "examples": result.examples, "train_seconds": round(result.seconds, 1),
-            "examples_seen": result.steps * spec.options.batch_size,
-            "seconds_per_1000_examples": round(result.seconds / max(result.steps * spec.options.batch_size, 1)
-                                               * 1000, 1),
+            "examples": result.examples, "train_seconds": round(result.seconds, 1), "examples_seen": seen,
+            "seconds_per_1000_examples": round(result.seconds / max(seen, 1) * 1000, 1),
             "resumed_from": result.resumed_from, "final_loss": result.loss, "options": asdict(spec.options),
             "hard_negatives": spec.hard_negatives, "negatives_from": spec.negatives_from,
             "before": before.get("held", {}), "after": after.get("held", {}),
