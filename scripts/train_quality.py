@@ -1,7 +1,7 @@
 """Fine-tuning on real splits, held-out numbers only: runs `yuyi train` on each split written by
 scripts/train_splits.py and prints base vs tuned (and the forgetting check) as one table.
 
-Usage: python scripts/train_quality.py [--splits atec,jsquad,korquad,bq] [--out artifacts/tuned]
+Usage: python scripts/train_quality.py [--splits atec,bq,lcqmc,qbqtc,jsquad,korquad] [--out artifacts/tuned]
        [--max-pairs N] [extra yuyi train flags after --]
 """
 
@@ -20,7 +20,7 @@ DATA = Path("artifacts/train_data")
 
 def command(split: str, out: Path, extra: list[str]) -> list[str]:
     base = [YUYI, "train", "--out", str(out), "--overwrite"]
-    if split in ("atec", "bq"):
+    if split in ("atec", "bq", "lcqmc", "qbqtc"):
         return base + ["--pairs", str(DATA / split / "train.jsonl"), "--eval-pairs", str(DATA / split / "test.jsonl"),
                        *extra]
     d = DATA / split

@@ -3,8 +3,11 @@ give it (corpus.jsonl, queries.tsv, qrels.tsv, or pairs.jsonl), under artifacts/
 
 - jsquad:  train on JSQuAD valid, evaluate on JSQuAD test (question → its own context)
 - korquad: KorQuAD dev split by article (80% of articles train, 20% held out; seed 42)
+- cmrc:    CMRC2018 dev split by article (80% train, 20% held out; seed 42)
 - atec:    train on ATEC valid, evaluate on ATEC test (labelled pairs; AP)
 - bq:      train on BQ valid, evaluate on BQ test
+- lcqmc:   train on LCQMC valid, evaluate on LCQMC test
+- qbqtc:   train on QBQTC dev, evaluate on QBQTC test_public (query-title relevance 0/1/2 as a score)
 
 Usage: python scripts/train_splits.py [--data-dir DIR] [--out artifacts/train_data]
 """
@@ -56,12 +59,27 @@ def pair_file(src: Path, dest: Path) -> int:
     return len(rows)
 
 
+def qbqtc_file(src: Path, dest: Path) -> int:
+    """QBQTC rows (query, title, relevance 0/1/2) as scored pairs: relevance / 2."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for line in src.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            rows.append(json.dumps({"text_a": r["query"], "text_b": r["title"], "score": int(r["label"]) / 2},
+                                   ensure_ascii=False))
+    dest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return len(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data-dir")
     ap.add_argument("--out", default="artifacts/train_data")
     args = ap.parse_args()
     root, out = data_dir(args.data_dir), Path(args.out)
+    print("qbqtc", qbqtc_file(root / "QBQTC/dev.json", out / "qbqtc/train.jsonl"),
+          qbqtc_file(root / "QBQTC/test_public.json", out / "qbqtc/test.jsonl"))
     print("jsquad train", squad_files([root / "JSQuAD/valid-v1.3.json"], out / "jsquad/train"))
     print("jsquad test", squad_files([root / "JSQuAD/test-v1.3.json"], out / "jsquad/test"))
     kor = root / "KorQuAD-v1-dev/KorQuAD_v1.0_dev.json"
@@ -70,7 +88,13 @@ def main() -> None:
     held = set(titles[: len(titles) // 5])
     print("korquad train", squad_files([kor], out / "korquad/train", set(titles) - held))
     print("korquad test", squad_files([kor], out / "korquad/test", held))
-    for name in ("ATEC", "BQ"):
+    cmrc = root / "CMRC2018-dev/cmrc2018_dev.json"
+    titles = sorted({a["title"] for a in json.loads(cmrc.read_text(encoding="utf-8"))["data"]})
+    random.Random(42).shuffle(titles)
+    held = set(titles[: len(titles) // 5])
+    print("cmrc train", squad_files([cmrc], out / "cmrc/train", set(titles) - held))
+    print("cmrc test", squad_files([cmrc], out / "cmrc/test", held))
+    for name in ("ATEC", "BQ", "LCQMC"):
         print(name, pair_file(root / name / f"{name}.valid.data", out / name.lower() / "train.jsonl"),
               pair_file(root / name / f"{name}.test.data", out / name.lower() / "test.jsonl"))
 

@@ -25,7 +25,7 @@ from yuyi.index.filters import INT_RANGE
 from yuyi.index.ingest import IngestReport, ingest
 from yuyi.index.readers import Document, ReadFailure
 from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
-from yuyi.search.engine import Searcher, SearchResult
+from yuyi.search.engine import Rescorer, Searcher, SearchResults
 from yuyi.search.params import TUNABLE, SearchParams
 from yuyi.text.normalize import lone_surrogate
 
@@ -135,20 +135,32 @@ class Collection:
         self._searcher = None
 
     # ---- reads -------------------------------------------------------------------------------
-    def search(self, query: str, params: SearchParams | None = None, **changes: Any) -> list[SearchResult]:
+    def search(self, query: str, params: SearchParams | None = None, **changes: Any) -> SearchResults:
         """Search by a `SearchParams` and/or keyword arguments (mode, top_k, filter, lang, groups,
-        fusion, weight, collapse, min_score); anything not given takes the collection's defaults."""
+        fusion, weight, collapse, min_score, rerank, rerank_depth, rerank_budget_ms); anything not
+        given takes the collection's defaults. `rerank="DIR or name"` rescores the top
+        `rerank_depth` chunks with that cross-encoder (loaded once per process)."""
         return self.search_many([query], params, **changes)[0]
 
     def search_many(self, queries: list[str], params: SearchParams | None = None, **changes: Any
-                    ) -> list[list[SearchResult]]:
+                    ) -> list[SearchResults]:
         """Many queries, their vectors encoded as one batch."""
         p = (params or self.defaults).replace(**changes)
-        return self.searcher(keyword_only=p.mode == "keyword").search_many(queries, p)
+        return self.searcher(keyword_only=p.mode == "keyword").search_many(queries, p, self._reranker(p))
 
-    def search_vector(self, query: str, vector: Any, params: SearchParams) -> list[SearchResult]:
-        """Search with a query vector encoded elsewhere (the server's micro-batcher)."""
-        return self.searcher(keyword_only=vector is None).search_vector(query, vector, params)
+    def search_vector(self, query: str, vector: Any, params: SearchParams, reranker: Rescorer | None = None
+                      ) -> SearchResults:
+        """Search with a query vector encoded elsewhere (the server's micro-batcher); `reranker`
+        is the loaded one to use when `params.rerank` is set (else it is loaded by name)."""
+        rescorer = reranker or self._reranker(params)
+        return self.searcher(keyword_only=vector is None).search_vector(query, vector, params, rescorer)
+
+    def _reranker(self, params: SearchParams) -> Rescorer | None:
+        if not params.rerank:
+            return None
+        from yuyi.rerank import cached_reranker
+
+        return cached_reranker(params.rerank, self.device)
 
     def info(self) -> CollectionInfo:
         return self.store.info(self.name)

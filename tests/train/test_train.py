@@ -80,3 +80,21 @@ def test_other_bad_input(pairs_file, tmp_path):
     r = run("train", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels),
             "--out", str(tmp_path / "o3"))
     assert r.returncode == 2 and "document id(s) not in the corpus" in r.stderr
+
+
+def test_train_task_rerank_reports_the_heldout_curve(pairs_file, tmp_path):
+    out = tmp_path / "rr"
+    r = run("train", "--task", "rerank", "--pairs", str(pairs_file), "--out", str(out), "--batch-size", "4",
+            "--max-steps", "2", "--held-out", "0.25", "--hard-negatives", "1", "--negatives-from", "keyword",
+            "--max-seq-length", "64")
+    assert r.returncode == 0, r.stderr
+    card = json.loads((out / "train_report.json").read_text())
+    assert card["task"] == "rerank" and card["steps"] == 2
+    want = {"hybrid", "hybrid+rerank@10", "hybrid+rerank@20", "hybrid+rerank@50", "dense+rerank@20"}
+    assert want <= set(card["held"])
+    assert (out / "yuyi_reranker.json").exists() and "rerank@20" in (out / "README.md").read_text()
+    assert "--rerank" in r.stderr
+    r = run("train", "--task", "rerank", "--pairs", str(pairs_file), "--out", str(out), "--max-steps", "1")
+    assert r.returncode == 2 and "already holds a model" in r.stderr
+    r = run("train", "--task", "rank", "--pairs", str(pairs_file), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "--task must be embed or rerank" in r.stderr

@@ -48,6 +48,10 @@ def bench(
     from_results: str = typer.Option(None, "--from-results",
                                      help="Reuse the measurements in an earlier bench.json; recompute costs and "
                                           "the recommendation with this run's budgets and prices."),
+    rerank: str = typer.Option(None, "--rerank", help="Also measure this reranker (directory or name) over the "
+                               "hybrid results: `hybrid+rerank@D` rows, with the latency it adds.",
+                               show_default="none"),
+    rerank_depths: str = typer.Option("10,20,50", "--rerank-depths", help="Candidate depths for the rerank rows."),
     same_process: bool = typer.Option(False, "--same-process",
                                       help="Run models in this process (faster start; peak RSS then accumulates)."),
 ) -> None:
@@ -86,6 +90,16 @@ def bench(
     if peak_factor < 1:
         raise InputError(f"--peak-factor must be at least 1, not {peak_factor}")
 
+    try:
+        depths = tuple(int(d) for d in rerank_depths.split(",") if d.strip())
+    except ValueError as exc:
+        raise InputError(f"--rerank-depths must be comma-separated integers, not {rerank_depths!r}") from exc
+    for d in depths or (0,):
+        SearchParams(rerank_depth=d)  # the one check of a depth
+    if rerank:
+        from yuyi.rerank import load_reranker
+
+        load_reranker(rerank)  # a reranker that cannot load fails now, not after the models ran
     assumptions = CostAssumptions(api_price, cpu_price, gpu_price, gpu_speedup, peak_factor, ops_hours, ops_rate)
     if from_results:
         _rerender(from_results, Path(out), budget_ms, budget_mb, queries_per_month, assumptions)
@@ -99,7 +113,8 @@ def bench(
                       f"({data.query_info['qrels_note']}) · models: {', '.join(names)} · modes: {', '.join(mode_list)}")
     out_dir = Path(out)
     options = BenchOptions(modes=tuple(mode_list), fusion=fusion, weight=weight, latency_queries=latency_queries,
-                           max_tokens=max_tokens, workdir=out_dir / "work", keep_index=keep_index)
+                           max_tokens=max_tokens, workdir=out_dir / "work", keep_index=keep_index, rerank=rerank,
+                           rerank_depths=depths)
 
     def show(r: dict) -> None:
         if r.get("error"):
@@ -116,6 +131,7 @@ def bench(
                        machine=machine_summary(), wall_seconds=time.perf_counter() - t0,
                        options={"fusion": fusion, "weight": weight, "modes": mode_list, "models": names,
                                 "same_process": same_process, "corpus": list(corpus), "queries": queries,
+                                "rerank": rerank,
                                 "qrels": qrels})
     _print(write_bench_reports(results, ctx, out_dir), ctx.wall_seconds)
 

@@ -15,7 +15,7 @@ from yuyi.search import params as P
 
 # What `yuyi search --json` prints per result (SearchResult's fields, in order).
 JSON_FIELDS = ("id", "doc_id", "score", "rank", "text", "metadata", "ranks", "lang", "start", "end", "highlights",
-               "source", "matched_chunks")
+               "source", "matched_chunks", "rerank_score")
 
 collections_app = typer.Typer(help="List, inspect and drop collections.", no_args_is_help=True)
 
@@ -100,6 +100,13 @@ def search(
     min_score: float = typer.Option(None, "--min-score", help="Drop results below this: dense and hybrid compare "
                                     "cosine similarity, keyword the BM25 score.", show_default="no floor"),
     no_collapse: bool = typer.Option(False, "--no-collapse", help="Return every matching chunk, not one per doc."),
+    rerank: str = typer.Option(None, "--rerank", help="Rescore the top candidates with this cross-encoder: a "
+                               "directory (`yuyi train --task rerank`) or a reranker name (`yuyi models list`).",
+                               show_default="no reranking"),
+    rerank_depth: int = typer.Option(P.DEFAULT_RERANK_DEPTH, "--rerank-depth",
+                                     help=f"Candidate chunks the reranker rescores (1–{P.MAX_RERANK_DEPTH})."),
+    rerank_budget_ms: float = typer.Option(None, "--rerank-budget-ms", help="If reranking would take longer, "
+                                           "return the un-reranked list (flagged).", show_default="no budget"),
     queries: str = typer.Option(None, "--queries", help="Queries file: txt (one per line), tsv `id<TAB>query` or "
                                 "jsonl with 'query'."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines, one per result: " + ", ".join(JSON_FIELDS)
@@ -119,7 +126,8 @@ def search(
         raise InputError("give either a QUERY argument or --queries FILE")
     group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
     P.SearchParams().replace(mode=mode, top_k=top_k, filter=filter, lang=lang, fusion=fusion, weight=weight,
-                             min_score=min_score, collapse=not no_collapse)  # checked before anything loads
+                             min_score=min_score, collapse=not no_collapse, rerank=rerank, rerank_depth=rerank_depth,
+                             rerank_budget_ms=rerank_budget_ms)  # checked before anything loads
     if filter is not None:
         from yuyi.index.filters import parse
 
@@ -136,9 +144,18 @@ def search(
             coll = open_collection(name, st, encoder=encoder)
         else:
             coll = open_collection(collection, store, backend=backend)
+        if rerank:
+            from yuyi.rerank import cached_reranker
+
+            cached_reranker(rerank, coll.device)  # a reranker that cannot load fails before the search
     params = coll.defaults.replace(mode=mode, top_k=top_k, filter=filter, lang=lang, groups=group_list, fusion=fusion,
-                                   weight=weight, min_score=min_score, collapse=not no_collapse)  # None: the default
+                                   weight=weight, min_score=min_score, collapse=not no_collapse, rerank=rerank,
+                                   rerank_depth=rerank_depth, rerank_budget_ms=rerank_budget_ms)  # None: the default
     results = coll.search_many([q for _, q in qs], params)
+    for rows in results:
+        if rows.rerank and not rows.rerank["applied"]:
+            err_console.print(f"[yellow]reranking skipped[/yellow]: it would take over {rerank_budget_ms:g} ms; "
+                              "these results are in retrieval order")
     if as_json:
         for qi, ((qid, q), rows) in enumerate(zip(qs, results, strict=True)):
             for r in rows:
@@ -148,12 +165,18 @@ def search(
                 sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
         return
     for (_, q), rows in zip(qs, results, strict=True):
-        table = Table(title=f"{escape(q)} · {params.mode} · {collection}", show_lines=False)
-        for col in ("#", "score", "doc", "lang", "ranks d/k", "text"):
+        reranked = bool(rows.rerank and rows.rerank["applied"])
+        how = f" · reranked by {rows.rerank['model']} (top {rows.rerank['depth']})" if reranked else ""
+        table = Table(title=f"{escape(q)} · {params.mode}{escape(how)} · {collection}", show_lines=False)
+        cols = ("#", "rerank", "was #", "score", "doc", "lang", "ranks d/k", "text") if reranked else \
+            ("#", "score", "doc", "lang", "ranks d/k", "text")
+        for col in cols:
             table.add_column(col, overflow="fold")
         for r in rows:
             ranks = "/".join(str(r.ranks.get(leg) or "-") for leg in ("dense", "keyword"))
-            table.add_row(str(r.rank), f"{r.score:.4f}", escape(r.doc_id), r.lang, ranks,
+            extra = ([f"{r.rerank_score:.4f}" if r.rerank_score is not None else "-",
+                      str(r.ranks.get("retrieval") or "-")] if reranked else [])
+            table.add_row(str(r.rank), *extra, f"{r.score:.4f}", escape(r.doc_id), r.lang, ranks,
                           _marked(r.text, r.highlights))
         console.print(table)
         if not rows:

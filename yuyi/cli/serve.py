@@ -34,6 +34,11 @@ def serve(
                                       help="Largest request body, MiB (enforced while streaming)."),
     no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (for comparison)."),
     max_inputs: int = typer.Option(D.max_inputs, min=1, help="Most texts or documents per request."),
+    rerank_model: str = typer.Option(None, "--rerank-model", help="A cross-encoder for POST /v1/rerank and "
+                                     "`\"rerank\"` in search bodies: a directory (`yuyi train --task rerank`) or a "
+                                     "reranker name.", show_default="none"),
+    rerank_budget_ms: float = typer.Option(None, "--rerank-budget-ms", min=1, help="Searches asking for reranking "
+                                           "without a budget get this one.", show_default="no budget"),
 ) -> None:
     """Serve embeddings (OpenAI-compatible), similarity, collections, search and a search page."""
     from yuyi.cli.common import require_extra
@@ -51,6 +56,12 @@ def serve(
                              max_inputs=max_inputs, deadline_ms=deadline_ms, search_budget_ms=search_budget_ms,
                              model_threads=model_threads or default_model_threads(),
                              async_ingest_chars=async_ingest_chars, backend=backend, device=device,
-                             max_body_bytes=int(max_body_mb * 1024 * 1024))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", loop="uvloop",
+                             max_body_bytes=int(max_body_mb * 1024 * 1024), rerank_model=rerank_model,
+                             rerank_budget_ms=rerank_budget_ms)
+    reranker = None
+    if rerank_model:  # loaded here, so a reranker that cannot load fails with a clear message, not mid-start-up
+        from yuyi.rerank import load_reranker
+
+        reranker = load_reranker(rerank_model, device)
+    uvicorn.run(create_app(settings, reranker=reranker), host=host, port=port, log_level="warning", loop="uvloop",
                 http="httptools")

@@ -12,7 +12,13 @@ from yuyi.errors import InputError
 
 def train(
     out: str = typer.Option(..., "--out", "-o", help="Folder for the tuned model (a sentence-transformers dir)."),
-    model: str = typer.Option("multilingual-e5-small", "--model", "-m", help="Base model."),
+    model: str = typer.Option("multilingual-e5-small", "--model", "-m", help="Base model (its weights start the "
+                              "reranker too)."),
+    task: str = typer.Option("embed", "--task", help="embed: fine-tune the embedding model; rerank: train a "
+                             "cross-encoder reranker from the base model's weights."),
+    retriever: str = typer.Option(None, "--retriever", help="--task rerank: the embedding model that mines "
+                                  "negatives and retrieves the candidates it is measured on.",
+                                  show_default="multilingual-e5-small"),
     pairs: str = typer.Option(None, "--pairs", help="jsonl of {query, positive[, negative]} or "
                               "{text_a, text_b, score|label}."),
     corpus: list[str] = typer.Option(None, "--corpus", help="Documents (as `yuyi bench` takes them)."),
@@ -55,6 +61,8 @@ def train(
     from yuyi.train.run import RunSpec, check_output, run
     from yuyi.train.trainer import TrainOptions
 
+    if task not in ("embed", "rerank"):
+        raise InputError(f"--task must be embed or rerank, not {task!r}")
     if negatives_from not in ("keyword", "dense", "hybrid"):
         raise InputError(f"--negatives-from must be keyword, dense or hybrid, not {negatives_from!r}")
     data, note = _read(pairs, corpus, queries, qrels, silver, seed)
@@ -66,9 +74,17 @@ def train(
                            save_steps=save_steps, device=device)
     spec = RunSpec(model, out_dir, data, held, f"{note}; held out: {held_note}", options, hard_negatives,
                    negatives_from, not no_forgetting, data_dir)
-    run(spec, resume=resume, log=lambda msg: err_console.print(msg, highlight=False))
+    log = lambda msg: err_console.print(msg, highlight=False)  # noqa: E731
+    if task == "rerank":
+        from yuyi.train.rerank import run_rerank
+
+        run_rerank(spec, retriever or "multilingual-e5-small", resume=resume, log=log)
+    else:
+        run(spec, resume=resume, log=log)
     console.print((out_dir / "README.md").read_text(encoding="utf-8"), markup=False, highlight=False)
-    err_console.print(f"saved {out_dir} · use it with --model {out_dir}")
+    use = (f"--rerank {out_dir} (search) or --rerank-model {out_dir} (serve)" if task == "rerank"
+           else f"--model {out_dir}")
+    err_console.print(f"saved {out_dir} · use it with {use}")
 
 
 def _read(pairs, corpus, queries, qrels, silver, seed):

@@ -42,6 +42,8 @@ class BenchOptions:
     query_batch: int = 32
     workdir: Path = field(default_factory=lambda: Path("bench-work"))
     keep_index: bool = False
+    rerank: str | None = None  # a reranker: adds `hybrid+rerank@D` rows, measured in their own process
+    rerank_depths: tuple[int, ...] = (10, 20, 50)
 
 
 def _rss_mb() -> float:
@@ -133,10 +135,10 @@ def serve_phase(job: dict) -> dict:
     rows = []
     for mode in job["modes"]:
         ranked: dict[str, list[str]] = {}
+        params, reranker = _params(mode, job)
         t0 = time.perf_counter()
         for q, v in zip(judged, vectors, strict=True):
-            hits = searcher.search_vector(q.text, None if mode == "keyword" else v,
-                                          SearchParams(mode=mode, fusion=job["fusion"], weight=job["weight"]))
+            hits = searcher.search_vector(q.text, None if mode == "keyword" else v, params, reranker)
             ranked[q.id] = [h.doc_id for h in hits]
         search_ms = (time.perf_counter() - t0) / max(len(judged), 1) * 1000
         row = {"mode": mode, **{k: round(v, 4) for k, v in qrels_metrics(ranked, job["qrels"]).items()},
@@ -152,6 +154,26 @@ def serve_phase(job: dict) -> dict:
         row["peak_rss_mb"] = out["peak_rss_mb"]
     out["modes"] = rows
     return out
+
+
+def rerank_modes(job: dict) -> list[str]:
+    """`hybrid+rerank@D` (or the first model mode's) for each depth, when a reranker is benched."""
+    model_modes = [m for m in job["modes"] if m != "keyword"]
+    if not job.get("rerank") or not model_modes:
+        return []
+    base = "hybrid" if "hybrid" in model_modes else model_modes[0]
+    return [f"{base}+rerank@{d}" for d in job.get("rerank_depths", (10, 20, 50))]
+
+
+def _params(mode: str, job: dict):
+    """(SearchParams, reranker or None) for a bench mode name such as `hybrid+rerank@20`."""
+    base, _, depth = mode.partition("+rerank@")
+    params = SearchParams(mode=base, fusion=job["fusion"], weight=job["weight"])
+    if not depth:
+        return params, None
+    from yuyi.rerank import cached_reranker
+
+    return params.replace(rerank=job["rerank"], rerank_depth=int(depth)), cached_reranker(job["rerank"])
 
 
 def _load(model: str):
@@ -187,7 +209,14 @@ def measure_model(job: dict, fresh_processes: bool = True) -> dict:
         served = _in_fresh_process(serve_phase, {**base, "modes": model_modes}, fresh_processes)
         rows.update({r["mode"]: r for r in served.pop("modes")})
         result.update(served)
-    result["modes"] = [rows[m] for m in job["modes"]]
+    reranked = rerank_modes(job)
+    if reranked:  # its own process: the reranker's memory must not inflate the plain rows' RSS
+        served = _in_fresh_process(serve_phase, {**base, "modes": reranked}, fresh_processes)
+        for r in served["modes"]:
+            plain = rows[r["mode"].split("+", 1)[0]]
+            rows[r["mode"]] = {**r, "added_p50_ms": round(r["p50_ms"] - plain["p50_ms"], 2),
+                               "added_p95_ms": round(r["p95_ms"] - plain["p95_ms"], 2)}
+    result["modes"] = [rows[m] for m in job["modes"] + reranked]
     if not job["keep_index"]:
         shutil.rmtree(Path(job["workdir"]) / result["model"], ignore_errors=True)
     return result
@@ -195,11 +224,12 @@ def measure_model(job: dict, fresh_processes: bool = True) -> dict:
 
 def _latency(searcher, encoder, mode: str, job: dict) -> dict:
     texts = job["latency_queries"]
+    params, reranker = _params(mode, job)
     timings = []
     for i, q in enumerate(texts[: WARMUP_QUERIES] + texts):
         t0 = time.perf_counter()
         v = None if mode == "keyword" else encoder.encode([q], kind="query")[0]
-        searcher.search_vector(q, v, SearchParams(mode=mode, fusion=job["fusion"], weight=job["weight"]))
+        searcher.search_vector(q, v, params, reranker)
         if i >= WARMUP_QUERIES:
             timings.append((time.perf_counter() - t0) * 1000)
     return {"p50_ms": round(_percentile(timings, 50), 2), "p95_ms": round(_percentile(timings, 95), 2),
@@ -216,7 +246,8 @@ def run_bench(docs: list[Document], queries: list[Query], qrels: Qrels, latency_
                 "latency_queries": latency_queries[: options.latency_queries], "modes": list(options.modes),
                 "fusion": options.fusion, "weight": options.weight, "max_tokens": options.max_tokens,
                 "batch_docs": options.batch_docs, "query_batch": options.query_batch,
-                "workdir": str(options.workdir), "keep_index": options.keep_index}
+                "workdir": str(options.workdir), "keep_index": options.keep_index, "rerank": options.rerank,
+                "rerank_depths": list(options.rerank_depths)}
     results = []
     for name in models:
         result = measure_model({**job_base, "model": name}, fresh_processes=not in_process)

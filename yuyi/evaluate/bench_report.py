@@ -271,6 +271,12 @@ def render_markdown(results, ctx: BenchContext, costs, tokens, basis, rec) -> st
             mode = m["mode"] + (f" ({ctx.options.get('fusion', 'rrf')})" if m["mode"] == "hybrid" else "")
             lines.append(f"| {r['model']} | {mode} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['mrr@10']:.4f} "
                          f"| {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {rss:.0f} | {'yes' if ok else 'no'} |")
+    if ctx.options.get("rerank"):
+        lines += ["", f"`+rerank@D` rows: the hybrid results with their top D chunks rescored by "
+                  f"{ctx.options['rerank']} (served by its own process: its RSS includes the reranker); the latency "
+                  "it adds over the plain row: " + "; ".join(
+                      f"{r['model']} {m['mode']} +{m['added_p50_ms']:.1f} ms p50 / +{m['added_p95_ms']:.1f} ms p95"
+                      for r in results if not r.get("error") for m in r["modes"] if "added_p50_ms" in m) + "."]
     lines += ["", "Latency: one query at a time, end to end (query encoding + search, top 10, chunks collapsed "
               "per document), after 3 warm-up queries. Keyword rows are served by a process that loads no "
               "model (their RSS is a keyword-only deployment's); they differ between models only through chunking "

@@ -3,7 +3,9 @@ results collapsed to one per document by default."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 from yuyi.errors import InputError
 from yuyi.index.base import Hit, ModelMismatch, Store
@@ -30,11 +32,28 @@ class SearchResult:
     highlights: list[tuple[int, int]] = field(default_factory=list)  # keyword hits inside `text`
     source: str = ""
     matched_chunks: int = 1
+    rerank_score: float | None = None  # the reranker's score, when this list was reranked
 
     def as_dict(self) -> dict:
         d = asdict(self)
         d["highlights"] = [list(h) for h in self.highlights]
         return d
+
+
+class Rescorer(Protocol):
+    """What search needs of a reranker (yuyi.rerank.Reranker): scores within a budget, or None."""
+
+    name: str
+
+    def score_within(self, query: str, texts: Sequence[str], budget_ms: float | None) -> Any: ...
+
+
+class SearchResults(list):
+    """The results (a list of `SearchResult`), plus what reranking did: `rerank` is None when none
+    was asked, else {"model", "depth", "applied", "skipped", "ms"} (skipped: "budget" when the
+    un-reranked order was returned because reranking would not have finished in time)."""
+
+    rerank: dict | None = None
 
 
 def highlight_terms(tokens: list[str], lang: str) -> list[str]:
@@ -75,8 +94,8 @@ class Searcher:
         """Search with a `SearchParams` and/or keyword arguments (mode=…, top_k=…, filter=…)."""
         return self.search_many([query], params, **changes)[0]
 
-    def search_many(self, queries: list[str], params: SearchParams | None = None, **changes
-                    ) -> list[list[SearchResult]]:
+    def search_many(self, queries: list[str], params: SearchParams | None = None, reranker: Rescorer | None = None,
+                    **changes) -> list[SearchResults]:
         """Many queries in one call: the model encodes them as one batch."""
         p = self.params(params, **changes)
         self._needs_model(p.mode)
@@ -88,14 +107,22 @@ class Searcher:
             if len(q) > MAX_QUERY_CHARS:
                 raise InputError(f"query is longer than {MAX_QUERY_CHARS} characters")
         vectors = self.encoder.encode(queries, kind="query") if p.mode != "keyword" else [None] * len(queries)
-        return [self.search_vector(q, v, p) for q, v in zip(queries, vectors, strict=True)]
+        return [self.search_vector(q, v, p, reranker) for q, v in zip(queries, vectors, strict=True)]
 
-    def search_vector(self, query: str, vector, params: SearchParams) -> list[SearchResult]:
-        """Search with an already encoded query vector (the server batches query encoding)."""
+    def search_vector(self, query: str, vector, params: SearchParams, reranker: Rescorer | None = None
+                      ) -> SearchResults:
+        """Search with an already encoded query vector (the server batches query encoding).
+        With a `reranker` (needed when `params.rerank` is set), the top `rerank_depth` chunks are
+        rescored by it before results are collapsed per document."""
         p = params
         self._needs_model(p.mode)
+        if p.rerank and reranker is None:
+            raise InputError(f"rerank={p.rerank!r} was asked but no reranker was given to the searcher")
+        reranker = reranker if p.rerank else None
         groups = list(p.groups) if p.groups is not None else None
         depth = max(p.top_k * 5, 50) if (p.collapse or p.mode == "hybrid") else p.top_k
+        if reranker is not None:
+            depth = max(depth, p.rerank_depth)
         legs: dict[str, list[Hit]] = {}
         an = analyse(query)
         if p.mode in ("dense", "hybrid"):
@@ -111,20 +138,46 @@ class Searcher:
         marks = highlight_terms(an.tokens, an.lang)
         passes = _floor(p, legs, depth)
         ordered = [c for c in sorted(scores, key=lambda c: -scores[c]) if passes(c)]
+        out = SearchResults()
+        rescored: dict[str, float] = {}
+        before: dict[str, int] = {}  # rank before reranking, by document (collapsed) or by chunk
+        if reranker is not None:
+            first, _ = self._collapse(ordered, p.collapse, len(ordered))
+            before = {(_doc(c) if p.collapse else c): i + 1 for i, c in enumerate(first)}
+            ordered, rescored, out.rerank = self._rerank(query, ordered, p, reranker)
         picked, per_doc = self._collapse(ordered, p.collapse, p.top_k)
         rows = self.store.get_chunks(self.collection, picked)
-        out: list[SearchResult] = []
         for cid in picked:
             row = rows.get(cid)
             if row is None:  # deleted between the legs and the fetch
                 continue
             out.append(SearchResult(
                 id=cid, doc_id=row["doc_id"], score=round(float(scores[cid]), 6), rank=len(out) + 1, text=row["text"],
-                metadata=row["metadata"] or {}, ranks={leg: ranks[leg].get(cid) for leg in ranks},
+                metadata=row["metadata"] or {}, ranks=_ranks(ranks, cid, before, p.collapse),
                 lang=row["lang"], start=row["start"], end=row["end"],
                 highlights=highlight_spans(row["text"], marks), source=row.get("source") or "",
-                matched_chunks=per_doc.get(row["doc_id"], 1)))
+                matched_chunks=per_doc.get(row["doc_id"], 1), rerank_score=rescored.get(cid)))
         return out
+
+    def _rerank(self, query: str, ordered: list[str], p: SearchParams, reranker: Rescorer
+                ) -> tuple[list[str], dict, dict]:
+        """Rescore the top `rerank_depth` chunks; they move ahead of the rest in their new order.
+        Returns (new order, {chunk: rerank score}, what happened)."""
+        import time
+
+        head = ordered[: p.rerank_depth]
+        texts = self.store.get_chunks(self.collection, head)
+        head = [c for c in head if c in texts]
+        t0 = time.perf_counter()
+        scores = reranker.score_within(query, [texts[c]["text"] for c in head], p.rerank_budget_ms) if head else []
+        info = {"model": reranker.name, "depth": p.rerank_depth, "applied": scores is not None,
+                "skipped": None if scores is not None else "budget",
+                "ms": round((time.perf_counter() - t0) * 1000, 2)}
+        if scores is None:
+            return ordered, {}, info
+        by = {c: round(float(s), 6) for c, s in zip(head, scores, strict=True)}
+        new = sorted(head, key=lambda c: -by[c]) + [c for c in ordered if c not in by]
+        return new, by, info
 
     def _needs_model(self, mode: str) -> None:
         if mode != "keyword" and self.encoder is None:
@@ -137,11 +190,24 @@ class Searcher:
         seen: dict[str, int] = {}
         picked = []
         for cid in ordered:
-            doc = cid.rsplit("#", 1)[0]
+            doc = _doc(cid)
             seen[doc] = seen.get(doc, 0) + 1
             if seen[doc] == 1 and len(picked) < top_k:
                 picked.append(cid)
         return picked, seen
+
+
+def _doc(chunk_id: str) -> str:
+    return chunk_id.rsplit("#", 1)[0]
+
+
+def _ranks(legs: dict[str, dict[str, int]], cid: str, before: dict[str, int], collapse: bool
+           ) -> dict[str, int | None]:
+    """The chunk's rank in each leg, plus `retrieval` (its rank before reranking) when reranked."""
+    out: dict[str, int | None] = {leg: legs[leg].get(cid) for leg in legs}
+    if before:
+        out["retrieval"] = before.get(_doc(cid) if collapse else cid)
+    return out
 
 
 def _floor(p: SearchParams, legs: dict[str, list[Hit]], depth: int):

@@ -22,6 +22,10 @@ DEFAULT_MODE = "hybrid"
 DEFAULT_FUSION = "weighted"
 DEFAULT_WEIGHT = 0.5
 DEFAULT_TOP_K = 10
+# Reranking: candidates (chunks) the cross-encoder rescores. 20 is the depth the rerank curve
+# (scripts/rerank_quality.py) was judged at; past MAX_RERANK_DEPTH a CPU reranker takes seconds.
+DEFAULT_RERANK_DEPTH = 20
+MAX_RERANK_DEPTH = 200
 
 MIN_SCORE_UNITS = {
     "dense": "cosine similarity of query and chunk, -1..1 (e5: unrelated text scores ~0.75, a good match ~0.85+)",
@@ -44,6 +48,9 @@ class SearchParams:
     fusion, weight: how hybrid combines its legs; weight is the dense leg's share (weighted).
     collapse: one result per document (its best chunk) rather than every chunk.
     min_score: drop results scoring below this, in the units of the mode (MIN_SCORE_UNITS).
+    rerank: a reranker (catalog name or directory) to rescore the top `rerank_depth` chunks with;
+        None = no reranking. rerank_budget_ms: if reranking would take longer, the un-reranked
+        list is returned and flagged.
     """
 
     mode: str = DEFAULT_MODE
@@ -55,6 +62,9 @@ class SearchParams:
     weight: float = DEFAULT_WEIGHT
     collapse: bool = True
     min_score: float | None = None
+    rerank: str | None = None
+    rerank_depth: int = DEFAULT_RERANK_DEPTH
+    rerank_budget_ms: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -67,6 +77,14 @@ class SearchParams:
             raise InputError(f"weight (dense share in weighted fusion) must be in [0, 1], not {self.weight!r}")
         if self.min_score is not None and not _finite(self.min_score):
             raise InputError(f"min_score must be a finite number, not {self.min_score!r}")
+        if isinstance(self.rerank_depth, bool) or not isinstance(self.rerank_depth, int) \
+                or not 1 <= self.rerank_depth <= MAX_RERANK_DEPTH:
+            raise InputError(f"rerank_depth must be an integer between 1 and {MAX_RERANK_DEPTH}, "
+                             f"not {self.rerank_depth!r}")
+        if self.rerank_budget_ms is not None and (not _finite(self.rerank_budget_ms) or self.rerank_budget_ms <= 0):
+            raise InputError(f"rerank_budget_ms must be a positive number of milliseconds, not "
+                             f"{self.rerank_budget_ms!r}")
+        _optional_text("rerank", self.rerank, 1000)
         _optional_text("filter", self.filter, MAX_FILTER_CHARS)
         _optional_text("lang", self.lang, MAX_LANG_CHARS)
         if not isinstance(self.collapse, bool):

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from yuyi import __version__
-from yuyi.serve import routes_collections, routes_embeddings, routes_ops, routes_search
+from yuyi.serve import routes_collections, routes_embeddings, routes_ops, routes_rerank, routes_search
 from yuyi.serve import schemas as s
 from yuyi.serve.batching import MicroBatcher
 from yuyi.serve.errors import install_handlers
@@ -23,8 +23,8 @@ from yuyi.serve.settings import ServeSettings
 WARMUP_TEXTS = ["防水手表", "東京タワーはどこですか", "서울의 날씨", "a short English query"]
 
 
-def create_app(settings: ServeSettings | None = None, encoder=None, store=None) -> FastAPI:
-    """Build the app. `encoder`/`store` may be passed in (tests); otherwise loaded from settings."""
+def create_app(settings: ServeSettings | None = None, encoder=None, store=None, reranker=None) -> FastAPI:
+    """Build the app. `encoder`/`store`/`reranker` may be passed in (tests); otherwise loaded from settings."""
     settings = settings or ServeSettings()
     rt = Runtime(settings, Metrics())
 
@@ -37,6 +37,11 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
         rt.encoder = encoder or await run_in_threadpool(load_encoder, settings.model, settings.device,
                                                         settings.backend)
         rt.store = store or open_store(settings.store)
+        if reranker is not None or settings.rerank_model:
+            from yuyi.rerank import load_reranker
+
+            rt.reranker = reranker or await run_in_threadpool(load_reranker, settings.rerank_model, settings.device)
+            await run_in_threadpool(rt.reranker.score, WARMUP_TEXTS[0], WARMUP_TEXTS)  # warm-up + a cost estimate
         secrets.append(str(getattr(rt.store, "root", "") or ""))
         rt.encoder.set_threads(settings.model_threads)
         rt.batcher = MicroBatcher(rt.encode_now, settings.max_batch, settings.max_wait_ms, settings.max_queue,
@@ -67,7 +72,7 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None) 
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
                            allow_headers=["*"])
-    for routes in (routes_embeddings, routes_collections, routes_search, routes_ops):
+    for routes in (routes_embeddings, routes_collections, routes_search, routes_rerank, routes_ops):
         app.include_router(routes.router)
 
     return app

@@ -3,7 +3,7 @@
 A plain ASGI middleware, so it acts before anything reads the body:
 - a declared `Content-Length` over the limit is refused at once; a chunked (or lying) body is
   counted as it streams in and refused the moment it passes the limit, never buffered whole;
-- a `/v1/` request without a valid key is answered 401 before its body is read;
+- a `/v1/` (or `/v2/`) request without a valid key is answered 401 before its body is read;
 - metrics are labelled by route template (`/v1/collections/{name}/search`) or `unmatched`, and
   methods outside the HTTP set become `OTHER`, so no caller can grow `/metrics`.
 """
@@ -93,7 +93,7 @@ class Guard:
                 return error_response(400, "bad_content_length", "Content-Length must be a non-negative integer")
             if int(length) > self.settings.max_body_bytes:
                 return self._too_large()
-        if self.settings.api_keys and scope["path"].startswith("/v1/") and self._key(scope) is None:
+        if self.settings.api_keys and scope["path"].startswith(("/v1/", "/v2/")) and self._key(scope) is None:
             return error_response(401, "unauthorized", "missing or invalid API key (send `Authorization: Bearer KEY`)",
                                   {"WWW-Authenticate": "Bearer"})
         return None

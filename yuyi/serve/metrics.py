@@ -21,6 +21,10 @@ class Metrics:
                                 "within the deadline", registry=self.registry)
         self.degraded = Counter("yuyi_search_degraded_total", "hybrid searches answered from keywords alone",
                                 ["reason"], registry=self.registry)
+        self.rerank_seconds = Histogram("yuyi_rerank_seconds", "reranker time per request", registry=self.registry,
+                                        buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5))
+        self.rerank_skipped = Counter("yuyi_rerank_skipped_total", "searches answered un-reranked because reranking "
+                                      "would have exceeded the budget", ["reason"], registry=self.registry)
         self.admission_correction = Gauge("yuyi_admission_correction", "observed ÷ estimated wait (99th "
                                           "percentile) applied before admitting a request", registry=self.registry)
         self.queue_depth = Gauge("yuyi_queue_depth", "texts waiting for or inside the model", registry=self.registry)

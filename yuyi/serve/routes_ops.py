@@ -27,7 +27,8 @@ async def readyz(rt: Runtime = Depends(runtime)):
         await run_in_threadpool(rt.store.list_collections)
     except Exception:
         return error_response(503, "store_unreachable", "the store is not reachable")
-    return {"status": "ready", "model": rt.encoder.name, "store": rt.store.backend}
+    reranker = (rt.settings.rerank_model or rt.reranker.name) if rt.reranker is not None else None
+    return {"status": "ready", "model": rt.encoder.name, "store": rt.store.backend, "reranker": reranker}
 
 
 @router.get("/metrics", response_class=Response)

@@ -23,11 +23,16 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
                  rt: Runtime = Depends(runtime)):
     """Dense, keyword or hybrid search; results have the same shape as `yuyi search --json`.
     When the model cannot encode the query within `search_budget_ms` (busy or down), hybrid
-    search answers from the keyword leg and says so in `degraded`."""
+    search answers from the keyword leg and says so in `degraded`. With `"rerank"`, the served
+    cross-encoder rescores the top candidates; over its budget the un-reranked list is returned
+    with `rerank.applied` false (and counted in /metrics)."""
     visible(key, name)
+    opts = body.rerank_options()
+    reranker = rt.served_reranker(opts.model) if opts is not None else None
     coll = rt.collection(name)
     defaults = await run_in_threadpool(lambda: coll.defaults)
-    params = body.params(defaults, list(key.groups) if key is not None else body.groups)
+    params = body.params(defaults, list(key.groups) if key is not None else body.groups,
+                         reranker.name if reranker else None, rt.settings.rerank_budget_ms)
     mode, degraded, vector = params.mode, None, None
     if mode != "keyword":
         try:
@@ -47,6 +52,10 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
             mode = "keyword"
     # Degraded to keywords, a cosine floor has no meaning (BM25 scores are another unit): none applies.
     asked = params if mode == params.mode else dataclasses.replace(params, mode=mode, min_score=None)
-    results = await run_in_threadpool(coll.search_vector, body.query, vector, asked)
+    results = await run_in_threadpool(coll.search_vector, body.query, vector, asked, reranker)
+    if results.rerank is not None:
+        rt.metrics.rerank_seconds.observe(results.rerank["ms"] / 1000)
+        if not results.rerank["applied"]:
+            rt.metrics.rerank_skipped.labels(results.rerank["skipped"]).inc()
     return s.SearchResponse(collection=name, mode=params.mode, results=[r.as_dict() for r in results],
-                            min_score=params.min_score, degraded=degraded)
+                            min_score=params.min_score, degraded=degraded, rerank=results.rerank)

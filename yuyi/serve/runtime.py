@@ -25,6 +25,7 @@ class Runtime:
     settings: ServeSettings
     metrics: Metrics
     encoder: Any = None
+    reranker: Any = None  # yuyi.rerank.Reranker when `--rerank-model` was given
     store: Any = None
     batcher: MicroBatcher | None = None
     loop: asyncio.AbstractEventLoop | None = None
@@ -43,6 +44,17 @@ class Runtime:
             if coll.existed:
                 self.collections[name] = coll
         return coll
+
+    def served_reranker(self, asked: str | None):
+        """The served reranker, checked against the name a request gave (clear 4xx otherwise)."""
+        if self.reranker is None:
+            raise ApiError(400, "rerank_unavailable", "this server has no reranker; start it with "
+                           "`yuyi serve --rerank-model MODEL|DIR`")
+        names = {self.reranker.name, self.settings.rerank_model or ""}
+        if asked is not None and asked not in names:
+            raise ApiError(404, "model_not_found", f"reranker {asked!r} is not served here; this server serves "
+                           f"{self.settings.rerank_model or self.reranker.name!r}")
+        return self.reranker
 
     def forget(self, name: str) -> None:
         """Drop the facade of a dropped collection."""

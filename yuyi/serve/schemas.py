@@ -103,6 +103,18 @@ class JobOut(BaseModel):
     error: dict[str, str] | None = None
 
 
+class RerankOptions(BaseModel):
+    """`"rerank": {...}` in a search body: rescore the top `depth` chunks with the served reranker."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: Text | None = Field(None, description="The served reranker's name (`yuyi serve --rerank-model`); "
+                               "omitted = the served one.")
+    depth: int = Field(P.DEFAULT_RERANK_DEPTH, ge=1, le=P.MAX_RERANK_DEPTH, description="Candidate chunks rescored.")
+    budget_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="If reranking would take longer, "
+                                    "the un-reranked list is returned with `rerank.applied` false "
+                                    "[default: the server's --rerank-budget-ms].")
+
+
 class SearchRequest(BaseModel):
     """The fields, choices and limits of `yuyi.search.params.SearchParams` (a test checks they
     agree). mode, fusion, weight and min_score left out take the collection's defaults."""
@@ -122,10 +134,22 @@ class SearchRequest(BaseModel):
     collapse: bool = True
     min_score: float | None = Field(None, allow_inf_nan=False, description="relevance floor: " + "; ".join(
         f"{m}: {u}" for m, u in P.MIN_SCORE_UNITS.items()))
+    rerank: RerankOptions | bool | None = Field(None, description="Rerank the top candidates with the served "
+                                                "cross-encoder: true, or {model, depth, budget_ms}.")
 
-    def params(self, defaults: P.SearchParams, groups: list[str] | None) -> P.SearchParams:
-        values = self.model_dump(exclude={"query", "groups"})
+    def params(self, defaults: P.SearchParams, groups: list[str] | None, reranker: str | None = None,
+               budget_ms: float | None = None) -> P.SearchParams:
+        """`reranker`: the served reranker's name (set when the body asks for reranking)."""
+        values = self.model_dump(exclude={"query", "groups", "rerank"})
+        opts = self.rerank_options()
+        if opts is not None:
+            values.update(rerank=reranker, rerank_depth=opts.depth, rerank_budget_ms=opts.budget_ms or budget_ms)
         return defaults.replace(**values, groups=groups)
+
+    def rerank_options(self) -> RerankOptions | None:
+        if self.rerank is None or self.rerank is False:
+            return None
+        return RerankOptions() if self.rerank is True else self.rerank
 
 
 class SearchHit(BaseModel):
@@ -142,6 +166,17 @@ class SearchHit(BaseModel):
     highlights: list[list[int]]
     source: str
     matched_chunks: int
+    rerank_score: float | None = Field(None, description="The reranker's score (when reranked); `ranks.retrieval` "
+                                       "is the rank before reranking.")
+
+
+class RerankInfo(BaseModel):
+    model: str
+    depth: int
+    applied: bool = Field(..., description="false: reranking would have exceeded the budget; the results are in "
+                          "retrieval order.")
+    skipped: Literal["budget"] | None = None
+    ms: float
 
 
 class SearchResponse(BaseModel):
@@ -152,6 +187,45 @@ class SearchResponse(BaseModel):
                                     "collection's default); no results above it means no good match.")
     degraded: Literal["keyword_only"] | None = Field(
         None, description="Set when hybrid search answered from the keyword leg alone (model busy or down).")
+    rerank: RerankInfo | None = None
+
+
+class RerankDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    text: Text
+
+
+class RerankRequest(BaseModel):
+    """The rerank shape text-embeddings-inference, infinity, Jina and Cohere clients send."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: Text | None = Field(None, description="The served reranker; omitted = the served one.")
+    query: Text = Field(..., min_length=1, max_length=P.MAX_QUERY_CHARS)
+    documents: list[Text | RerankDocument] = Field(..., description="Texts (or {\"text\": …} objects) to score.")
+    top_n: int | None = Field(None, ge=1, description="Return only the best top_n (default: all).")
+    return_documents: bool = False
+    # Accepted so Cohere's v1/v2 clients work unchanged; documents are not split, text only.
+    max_chunks_per_doc: int | None = None
+    max_tokens_per_doc: int | None = None
+    rank_fields: list[str] | None = None
+    priority: int | None = None
+
+    def texts(self) -> list[str]:
+        return [d if isinstance(d, str) else d.text for d in self.documents]
+
+
+class RerankResult(BaseModel):
+    index: int
+    relevance_score: float
+    document: dict[str, str] | None = None
+
+
+class RerankResponse(BaseModel):
+    id: str
+    model: str
+    results: list[RerankResult]
+    usage: dict[str, int]
+    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 class CollectionOut(BaseModel):

@@ -51,6 +51,8 @@ class ServeSettings:
     async_ingest_chars: int = 200_000  # upserts with more text than this run as a job (202 + job id)
     model_threads: int = field(default_factory=default_model_threads)
     batching: bool = True
+    rerank_model: str | None = None  # a cross-encoder for /v1/rerank and `"rerank"` in search bodies
+    rerank_budget_ms: float | None = None  # searches that ask for reranking without a budget get this one
     cors_origins: tuple[str, ...] = ()
 
 

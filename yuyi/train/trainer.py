@@ -72,7 +72,6 @@ def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, res
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer import losses
     from sentence_transformers.training_args import BatchSamplers
-    from transformers import TrainerCallback
 
     if loss_kind == "cosent":
         loss = losses.CoSENTLoss(model)
@@ -83,14 +82,28 @@ def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, res
     if len(dataset) < options.batch_size and loss_kind != "cosent":
         raise InputError(f"{len(dataset)} training examples is fewer than one batch ({options.batch_size}); "
                          "give more data or a smaller --batch-size")
-    args = SentenceTransformerTrainingArguments(
+    args = training_args(SentenceTransformerTrainingArguments, work, options,
+                         batch_sampler=BatchSamplers.NO_DUPLICATES if loss_kind != "cosent"
+                         else BatchSamplers.BATCH_SAMPLER)
+    return run_trainer(SentenceTransformerTrainer, model, args, dataset, loss, work, resume, on_log)
+
+
+def training_args(args_cls, work: Path, options: TrainOptions, **extra: Any):
+    """The trainer arguments every yuyi run shares: checkpoints every save_steps (two kept), a log
+    line every 5 steps, CPU unless a CUDA device was asked (then bf16)."""
+    cuda = (options.device or "cpu").startswith("cuda")
+    return args_cls(
         output_dir=str(work / "checkpoints"), num_train_epochs=options.epochs, max_steps=options.max_steps,
         per_device_train_batch_size=options.batch_size, learning_rate=options.lr, warmup_ratio=0.1,
         seed=options.seed, save_strategy="steps", save_steps=options.save_steps, save_total_limit=2,
-        logging_strategy="steps", logging_steps=5, report_to=[], disable_tqdm=True,
-        use_cpu=not (options.device or "cpu").startswith("cuda"),
-        bf16=(options.device or "cpu").startswith("cuda"), dataloader_num_workers=0,
-        batch_sampler=BatchSamplers.NO_DUPLICATES if loss_kind != "cosent" else BatchSamplers.BATCH_SAMPLER)
+        logging_strategy="steps", logging_steps=5, report_to=[], disable_tqdm=True, use_cpu=not cuda,
+        bf16=cuda, dataloader_num_workers=0, **extra)
+
+
+def run_trainer(trainer_cls, model, args, dataset, loss, work: Path, resume: bool, on_log=None) -> TrainResult:
+    """Train (from the newest complete checkpoint when resuming), reporting loss as it goes."""
+    from transformers import TrainerCallback
+
     last: dict = {}
 
     class Progress(TrainerCallback):
@@ -100,8 +113,7 @@ def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, res
                 if on_log:
                     on_log(state.global_step, state.max_steps, logs["loss"])
 
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss,
-                                         callbacks=[Progress()])
+    trainer = trainer_cls(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[Progress()])
     checkpoint = latest_checkpoint(work) if resume else None
     t0 = time.perf_counter()
     out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)

@@ -1,0 +1,138 @@
+"""Reranking with a real cross-encoder trained here (tests/conftest.py `trained_reranker`) over
+real CMRC2018 passages: the Python API, the budget fallback, loading rules and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yuyi import open_collection
+from yuyi.errors import ModelUnavailableError, UnknownModelError
+from yuyi.index import open_store
+from yuyi.rerank import MARKER, is_reranker_dir, load_reranker
+from yuyi.rerank.loading import cached_reranker
+
+YUYI = str(Path(sys.executable).parent / "yuyi")
+
+
+@pytest.fixture(scope="module")
+def passages(tmp_path_factory, e5, cmrc):
+    """A collection of 30 CMRC2018 passages the reranker never saw (rows 100–129)."""
+    rows = cmrc(30, skip=100)
+    store_dir = tmp_path_factory.mktemp("rerank-store")
+    coll = open_collection("cmrc", open_store(str(store_dir)), encoder=e5)
+    coll.add([{"id": f"p{i}", "text": p} for i, (_, p) in enumerate(rows)])
+    return coll, rows, store_dir
+
+
+def test_trained_reranker_is_a_complete_loadable_directory(trained_reranker):
+    assert (trained_reranker / MARKER).exists() and (trained_reranker / "README.md").exists()
+    assert not (trained_reranker / "work" / "checkpoints").exists()
+    reranker = load_reranker(str(trained_reranker))
+    marker = json.loads((trained_reranker / MARKER).read_text())
+    assert marker["base"] == "multilingual-e5-small" and reranker.spec.query_prompt == "query: "
+    scores = reranker.score("这款手表防水吗", ["防水五十米", "七天无理由退货"])
+    assert scores.shape == (2,) and np.all((scores > 0) & (scores < 1)) and scores[0] != scores[1]
+
+
+def test_it_learned_something_real(trained_reranker, cmrc):
+    """On unseen CMRC2018 questions, the question's own passage outscores 7 other passages far
+    more often than chance (1 in 8)."""
+    reranker = load_reranker(str(trained_reranker))
+    rows = cmrc(40, skip=200)
+    hits = 0
+    for i in range(0, 40, 8):
+        group = rows[i: i + 8]
+        for j, (q, _) in enumerate(group):
+            hits += int(np.argmax(reranker.score(q, [p for _, p in group])) == j)
+    assert hits / 40 > 0.6, hits
+
+
+def test_an_embedding_model_directory_is_refused(e5):
+    path = Path(e5.model[0].auto_model.name_or_path)
+    assert not is_reranker_dir(path)
+    with pytest.raises(ModelUnavailableError, match="not a cross-encoder"):
+        load_reranker(str(path))
+
+
+def test_unknown_and_unreachable_rerankers_say_what_to_do():
+    with pytest.raises(UnknownModelError, match="bge-reranker-base"):
+        load_reranker("bge-reranker-bsae")
+    with pytest.raises(ModelUnavailableError, match="yuyi train --task rerank"):
+        load_reranker("bge-reranker-v2-m3")  # the hub is unreachable here (HF_HUB_OFFLINE=1)
+
+
+def test_search_reranks_chunks_then_collapses(passages, trained_reranker):
+    coll, rows, _ = passages
+    plain = coll.search(rows[3][0], mode="hybrid", top_k=10)
+    assert plain.rerank is None and all(r.rerank_score is None for r in plain)
+    out = coll.search(rows[3][0], mode="hybrid", top_k=10, rerank=str(trained_reranker), rerank_depth=10)
+    assert out.rerank["applied"] and out.rerank["model"] and out.rerank["depth"] == 10
+    scores = [r.rerank_score for r in out]
+    assert all(s is not None for s in scores) and scores == sorted(scores, reverse=True)
+    assert len({r.doc_id for r in out}) == len(out)  # one per document
+    before = {r.doc_id: r.rank for r in plain}
+    assert {r.doc_id: r.ranks["retrieval"] for r in out} == {d: before[d] for d in (r.doc_id for r in out)}
+    assert [r.rank for r in out] == list(range(1, len(out) + 1))
+
+
+def test_budget_fallback_returns_the_unreranked_list_flagged(passages, trained_reranker):
+    coll, rows, _ = passages
+    reranker = cached_reranker(str(trained_reranker))
+    reranker.score("warm", ["up"])
+    plain = coll.search(rows[5][0], top_k=5)
+    out = coll.search(rows[5][0], top_k=5, rerank=str(trained_reranker), rerank_budget_ms=0.01)
+    assert out.rerank["applied"] is False and out.rerank["skipped"] == "budget"
+    assert [r.doc_id for r in out] == [r.doc_id for r in plain]
+    assert all(r.rerank_score is None for r in out)
+    roomy = coll.search(rows[5][0], top_k=5, rerank=str(trained_reranker), rerank_budget_ms=60_000)
+    assert roomy.rerank["applied"] is True
+
+
+def test_bad_rerank_settings_are_refused_before_anything_runs(passages):
+    from yuyi.errors import InputError
+
+    coll, rows, _ = passages
+    for bad in ({"rerank_depth": 0}, {"rerank_depth": 201}, {"rerank_budget_ms": -1}, {"rerank": " "}):
+        with pytest.raises(InputError, match="rerank"):
+            coll.search(rows[0][0], **bad)
+
+
+def test_cli_search_with_rerank(passages, trained_reranker):
+    coll, rows, store_dir = passages
+    coll.close()
+    run = subprocess.run([YUYI, "search", "cmrc", rows[3][0], "--store", str(store_dir), "--rerank",
+                          str(trained_reranker), "--rerank-depth", "10", "--json", "-k", "3"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(x) for x in run.stdout.splitlines()]
+    assert len(lines) == 3 and all(x["rerank_score"] is not None and x["ranks"]["retrieval"] for x in lines)
+    bad = subprocess.run([YUYI, "search", "cmrc", "q", "--store", str(store_dir), "--rerank", "no-such-reranker"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "unknown reranker" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_onnx_int8_export_agrees_with_torch(trained_reranker, cmrc, tmp_path):
+    from scipy.stats import spearmanr
+
+    out = tmp_path / "rr-int8"
+    run = subprocess.run([YUYI, "export", str(trained_reranker), "--reranker", "--format", "onnx-int8",
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    parity = json.loads((out / "parity.json").read_text())
+    assert parity["spearman"] > 0.9, parity
+    torch_rr, onnx_rr = load_reranker(str(trained_reranker)), load_reranker(str(out))
+    assert type(onnx_rr).__name__ == "OnnxReranker"
+    rows = cmrc(12, skip=400)
+    a = torch_rr.score(rows[0][0], [p for _, p in rows])
+    b = onnx_rr.score(rows[0][0], [p for _, p in rows])
+    assert spearmanr(a, b).statistic > 0.9 and np.max(np.abs(a - b)) < 0.1
+    assert onnx_rr.count_tokens(rows[0][0], [rows[0][1]]) == torch_rr.count_tokens(rows[0][0], [rows[0][1]])
+    again = subprocess.run([YUYI, "export", str(trained_reranker), "--reranker", "--out", str(out)],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode != 0 and "not empty" in again.stderr and "Traceback" not in again.stderr

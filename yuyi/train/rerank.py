@@ -1,0 +1,190 @@
+"""`yuyi train --task rerank`: a cross-encoder trained from a local model's weights (e5-small's,
+or any local directory) with sentence-transformers' `CrossEncoderTrainer` and binary
+cross-entropy over (query, passage, relevant?) rows; negatives mined by yuyi's index over the
+training documents only. Same held-out rules, resume and output guarantees as `yuyi train`:
+the model appears in OUT only when finished, `yuyi_reranker.json` written last."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from yuyi.errors import InputError
+from yuyi.rerank.loading import MARKER as RERANK_MARKER
+from yuyi.train.data import RetrievalData, ScoredPairs, check_retrieval
+from yuyi.train.examples import as_dataset, load_rows, mine_negatives, save_rows
+from yuyi.train.rerank_report import DEPTHS, pair_scores, rerank_curve
+from yuyi.train.run import RunSpec, _same_run
+from yuyi.train.trainer import TrainOptions, run_trainer, training_args
+
+# per query when --hard-negatives is not given: a cross-encoder learns nothing from positives alone
+DEFAULT_NEGATIVES = 3
+
+
+def run_rerank(spec: RunSpec, retriever: str, resume: bool = False, log=print) -> dict:
+    from yuyi.models import load_encoder
+
+    work = spec.out / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    kind = "retrieval" if isinstance(spec.data, RetrievalData) else "pairs"
+    negatives = spec.hard_negatives or (DEFAULT_NEGATIVES if kind == "retrieval" else 0)
+    settings = {"task": "rerank", "base": spec.base, "retriever": retriever, "kind": kind,
+                "options": asdict(spec.options), "hard_negatives": negatives, "negatives_from": spec.negatives_from,
+                "data": spec.data_note}
+    _same_run(work / "run.json", settings, resume)
+    finder = load_encoder(retriever, device=spec.options.device, backend="torch")
+    base = load_encoder(spec.base, device=spec.options.device, backend="torch") if spec.base != retriever else finder
+    qp, pp = base.spec.prompt("query"), base.spec.prompt("passage")
+    rows_file = work / "examples.jsonl"
+    if not rows_file.exists():
+        save_rows(_rows(spec, finder, negatives, qp, pp, work, log), rows_file)
+    rows = load_rows(rows_file)
+    model = cross_encoder_from(base, spec.options)
+    if len(rows) < spec.options.batch_size:
+        raise InputError(f"{len(rows)} training examples is fewer than one batch ({spec.options.batch_size}); "
+                         "give more data or a smaller --batch-size")
+    log(f"training a reranker on {len(rows)} (query, passage) rows (binary cross-entropy, batch "
+        f"{spec.options.batch_size})")
+    t0 = time.perf_counter()
+
+    def progress(step: int, total: int, loss: float) -> None:
+        log(f"step {step}/{total} · loss {loss:.4f} · {step / max(time.perf_counter() - t0, 1e-9):.2f} steps/s")
+
+    result = _train(model, as_dataset(rows), work, spec.options, resume, negatives, progress)
+    from yuyi.rerank.catalog import custom_reranker
+    from yuyi.rerank.reranker import CrossEncoderReranker
+
+    reranker = CrossEncoderReranker(model, custom_reranker(str(spec.out), spec.options.max_seq_length, qp, pp))
+    held = {}
+    if isinstance(spec.held, RetrievalData):
+        log("measuring on the held-out queries (retrieval, then rerank at depth " + "/".join(map(str, DEPTHS)) + ")")
+        held = rerank_curve(finder, reranker, spec.held, work)
+    elif isinstance(spec.held, ScoredPairs):
+        held = pair_scores(finder, reranker, spec.held)
+    seen = result.steps * spec.options.batch_size
+    card = {"task": "rerank", "base": base.name, "retriever": finder.name, "kind": kind, "loss": "binary cross-entropy",
+            "data": spec.data_note, "steps": result.steps, "examples": result.examples,
+            "train_seconds": round(result.seconds, 1), "examples_seen": seen,
+            "seconds_per_1000_examples": round(result.seconds / max(seen, 1) * 1000, 1),
+            "resumed_from": result.resumed_from, "final_loss": result.loss, "options": asdict(spec.options),
+            "hard_negatives": negatives, "negatives_from": spec.negatives_from, "held": held}
+    _save(model, spec.out, card, {"base": base.name, "trained_by": "yuyi train --task rerank", "query_prompt": qp,
+                                  "passage_prompt": pp, "max_tokens": spec.options.max_seq_length})
+    return card
+
+
+def cross_encoder_from(encoder: Any, options: TrainOptions):
+    """A CrossEncoder (one relevance logit) on the encoder's transformer weights, with the word
+    embedding frozen (or LoRA) as for embedding training."""
+    from sentence_transformers import CrossEncoder
+
+    path = model_path(encoder)
+    model = CrossEncoder(path, num_labels=1, max_length=options.max_seq_length,
+                         device=options.device or "cpu")
+    auto = model[0].auto_model
+    if options.lora:
+        from peft import LoraConfig, get_peft_model
+
+        targets = sorted({n.rsplit(".", 1)[-1] for n, _ in auto.named_modules()
+                          if n.rsplit(".", 1)[-1] in ("query", "key", "value", "dense")})
+        model[0].auto_model = get_peft_model(auto, LoraConfig(r=options.lora, lora_alpha=2 * options.lora,
+                                                              lora_dropout=0.05, target_modules=targets,
+                                                              modules_to_save=["classifier"]))
+    elif options.freeze_embeddings:
+        auto.get_input_embeddings().requires_grad_(False)
+    return model
+
+
+def model_path(encoder: Any) -> str:
+    """Where the encoder's weights are on disk (a cross-encoder is built from the same files)."""
+    st = getattr(encoder, "model", None)
+    if st is None or not hasattr(st, "encode"):
+        raise InputError(f"{encoder.name} is not a sentence-transformers model; a reranker is trained from one")
+    path = getattr(st[0].auto_model, "name_or_path", None) or getattr(st[0].auto_model.config, "_name_or_path", "")
+    if not path or not Path(path).is_dir():
+        raise InputError(f"cannot find the files of {encoder.name} on disk (got {path!r}); pass --model DIR")
+    return path
+
+
+def _rows(spec: RunSpec, finder: Any, k: int, qp: str, pp: str, work: Path, log) -> list[dict]:
+    if isinstance(spec.data, ScoredPairs):
+        top = max(spec.data.scores) or 1.0
+        return [{"query": qp + a, "passage": pp + b, "label": float(s) / top}
+                for a, b, s in zip(spec.data.a, spec.data.b, spec.data.scores, strict=True)]
+    check_retrieval(spec.data, "training data")
+    log(f"mining {k} hard negatives per query ({spec.negatives_from} search over {len(spec.data.docs)} training "
+        "documents)")
+    mined = mine_negatives(spec.data, finder, k, spec.negatives_from, work)
+    rows = []
+    for qid, query, positive in spec.data.pairs():
+        rows.append({"query": qp + query, "passage": pp + positive, "label": 1.0})
+        given = list(spec.data.negatives.get(qid, []))
+        for text in (given + [n for n in mined.get(qid, []) if n != positive])[:k]:
+            rows.append({"query": qp + query, "passage": pp + text, "label": 0.0})
+    return rows
+
+
+def _train(model, dataset, work: Path, options: TrainOptions, resume: bool, negatives: int, on_log):
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+
+    # Balance the classes: each positive is outweighed by its `negatives` negatives otherwise.
+    loss = BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(float(max(negatives, 1))))
+    args = training_args(CrossEncoderTrainingArguments, work, options)
+    return run_trainer(CrossEncoderTrainer, model, args, dataset, loss, work, resume, on_log)
+
+
+def _save(model: Any, out: Path, card: dict, marker: dict) -> None:
+    auto = model[0].auto_model
+    if hasattr(auto, "merge_and_unload"):
+        model[0].auto_model = auto.merge_and_unload()
+    tmp = out / "work" / "final"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp))
+    for item in tmp.iterdir():
+        target = out / item.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        item.replace(target)
+    (out / "train_report.json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "README.md").write_text(model_card(card), encoding="utf-8")
+    (out / RERANK_MARKER).write_text(json.dumps(marker, ensure_ascii=False), encoding="utf-8")
+    shutil.rmtree(out / "work" / "checkpoints", ignore_errors=True)
+
+
+def model_card(card: dict) -> str:
+    o = card["options"]
+    lines = [f"# Reranker trained from {card['base']}", "",
+             f"A cross-encoder trained by `yuyi train --task rerank` from **{card['base']}** on {card['data']}.", "",
+             f"- loss: {card['loss']}; {card['examples']} rows; {card['steps']} steps; batch {o['batch_size']}; "
+             f"lr {o['lr']}; max length {o['max_seq_length']} tokens",
+             f"- negatives: {card['hard_negatives']} per query from {card['negatives_from']} search by "
+             f"{card['retriever']}" if card["kind"] == "retrieval" else "- scored pairs",
+             f"- training time: {card['train_seconds']} s ({card['seconds_per_1000_examples']} s per 1000 rows)", "",
+             "## Held-out (never trained on)", "", render(card["held"]), "",
+             "Use it with `yuyi search --rerank DIR`, `yuyi serve --rerank-model DIR`, or "
+             "`collection.search(q, rerank=DIR)`.", ""]
+    return "\n".join(lines)
+
+
+def render(held: dict) -> str:
+    if not held:
+        return "(no held-out data: --held-out 0)"
+    info = held.get("_info", {})
+    rows = ["| ranking | nDCG@10 | Recall@10 | MRR@10 |", "| --- | --- | --- | --- |"]
+    if "retriever" in held:  # scored pairs
+        rows = ["| scorer | " + " | ".join(held["retriever"]) + " |", "| --- |" + " --- |" * len(held["retriever"])]
+        for name in ("retriever", "reranker"):
+            rows.append(f"| {name} | " + " | ".join(str(v) for v in held[name].values()) + " |")
+        return "\n".join(rows)
+    for name, m in held.items():
+        if not name.startswith("_"):
+            rows.append(f"| {name} | {m.get('ndcg@10')} | {m.get('recall@10')} | {m.get('mrr@10')} |")
+    if info:
+        rows += ["", f"{info['queries']} held-out queries; reranker {info['ms_per_pair']} ms per pair on this machine."]
+    return "\n".join(rows)

@@ -1,0 +1,80 @@
+"""Held-out numbers for a reranker: the retriever's hybrid (and dense) ranking over the held-out
+corpus, then the same lists with the top 10/20/50 rescored by the cross-encoder. Each query's
+top 50 is scored once; shallower depths re-sort a prefix of the same scores, so the curve costs
+one depth-50 pass. Scored pairs: AP/Spearman of the cross-encoder's scores vs the retriever's
+cosine."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from yuyi.train.data import RetrievalData, ScoredPairs
+
+DEPTHS = (10, 20, 50)
+EVAL_QUERIES = 500  # rerank evaluation on a fixed sample of held-out queries (CPU cost: queries x 50 pairs)
+
+
+def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path, limit: int = EVAL_QUERIES,
+                 seed: int = 42, modes: tuple[str, ...] = ("hybrid", "dense")) -> dict[str, dict[str, float]]:
+    """{"hybrid": m, "hybrid+rerank@10": m, …, "dense": m, "dense+rerank@20": m} plus timing."""
+    from yuyi.collection import open_collection
+    from yuyi.evaluate.retrieval import qrels_metrics
+    from yuyi.index.local import LocalStore
+
+    folder = work / "eval_rerank"
+    shutil.rmtree(folder, ignore_errors=True)
+    store = LocalStore(folder)
+    coll = open_collection("heldout", store, encoder=retriever)
+    coll.add([{"id": d, "text": t} for d, t in held.docs.items()])
+    qids = sorted(q for q in held.qrels if q in held.queries)
+    if len(qids) > limit:
+        qids = sorted(random.Random(seed).sample(qids, limit))
+    vectors = retriever.encode([held.queries[q] for q in qids], kind="query", batch_size=64)
+    qrels = {q: held.qrels[q] for q in qids}
+    out: dict[str, dict[str, float]] = {}
+    per_query_ms: list[float] = []
+    for mode in modes:
+        params = coll.defaults.replace(mode=mode, top_k=max(DEPTHS), collapse=True)
+        lists = {q: coll.search_vector(held.queries[q], v, params) for q, v in zip(qids, vectors, strict=True)}
+        out[mode] = _metrics(qrels_metrics, {q: [h.doc_id for h in hits[:10]] for q, hits in lists.items()}, qrels)
+        scores = {}
+        for q, hits in lists.items():
+            t0 = time.perf_counter()
+            scores[q] = list(reranker.score(held.queries[q], [h.text for h in hits]))
+            per_query_ms.append((time.perf_counter() - t0) * 1000 / max(len(hits), 1))
+        for depth in DEPTHS:
+            ranked = {}
+            for q, hits in lists.items():
+                head = sorted(range(min(depth, len(hits))), key=lambda i, s=scores[q]: -s[i])
+                ranked[q] = [hits[i].doc_id for i in head + list(range(len(head), len(hits)))][:10]
+            out[f"{mode}+rerank@{depth}"] = _metrics(qrels_metrics, ranked, qrels)
+    store.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    out["_info"] = {"queries": len(qids), "ms_per_pair": round(sum(per_query_ms) / max(len(per_query_ms), 1), 2)}
+    return out
+
+
+def _metrics(fn, ranked: dict, qrels: dict) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in fn(ranked, qrels).items()}
+
+
+def pair_scores(retriever: Any, reranker: Any, held: ScoredPairs) -> dict[str, dict[str, float]]:
+    """AP (labels) or Spearman (scores) of the retriever's cosine and of the reranker's score."""
+    import numpy as np
+    from scipy.stats import spearmanr
+    from sklearn.metrics import average_precision_score
+
+    vectors = retriever.encode(held.a + held.b, kind="query", batch_size=64)
+    a, b = vectors[: len(held.a)], vectors[len(held.a):]
+    cosine = np.sum(a * b, axis=1)
+    ce = np.array([float(reranker.score(x, [y])[0]) for x, y in zip(held.a, held.b, strict=True)])
+    binary = set(held.scores) <= {0.0, 1.0}
+    out = {}
+    for name, s in (("retriever", cosine), ("reranker", ce)):
+        out[name] = ({"ap": round(float(average_precision_score(held.scores, s)), 4)} if binary else {})
+        out[name]["spearman"] = round(float(spearmanr(held.scores, s).statistic), 4)
+    return out
