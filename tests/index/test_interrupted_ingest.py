@@ -16,14 +16,19 @@ YUYI = str(Path(sys.executable).parent / "yuyi")
 N_DOCS = 240
 
 
-@pytest.mark.parametrize("backend", ["local", "milvus-lite"])
-def test_killed_ingest_resumes_without_duplicates_or_losses(tmp_path, backend):
+@pytest.mark.parametrize("backend", ["local", "milvus-lite", "milvus-2.3-server", "milvus-lite-server"])
+def test_killed_ingest_resumes_without_duplicates_or_losses(tmp_path, backend, uri_for):
     corpus = tmp_path / "docs.jsonl"
     with corpus.open("w", encoding="utf-8") as f:
         for i in range(N_DOCS):
             f.write(json.dumps({"id": f"d{i}", "text": f"第{i}号文档：这是一段关于编号{i}的测试文本。" * 3},
                                ensure_ascii=False) + "\n")
-    uri = str(tmp_path / "store") if backend == "local" else str(tmp_path / "m" / "yuyi.db")
+    uri = uri_for(backend)
+    if uri.startswith("milvus://"):  # a shared server: start from no collection
+        store = open_store(uri)
+        if store.has_collection("docs"):
+            store.drop_collection("docs")
+        store.close()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "YUYI_STORE": uri}
     cmd = [YUYI, "index", "docs", str(corpus), "--batch", "8", "--json"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)

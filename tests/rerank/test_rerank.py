@@ -136,3 +136,24 @@ def test_onnx_int8_export_agrees_with_torch(trained_reranker, cmrc, tmp_path):
     again = subprocess.run([YUYI, "export", str(trained_reranker), "--reranker", "--out", str(out)],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode != 0 and "not empty" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_bench_adds_rerank_rows_with_the_latency_they_add(trained_reranker, tmp_path):
+    sample = Path(__file__).resolve().parents[2] / "yuyi" / "data" / "cmrc2018_sample.jsonl"
+    docs = [json.loads(x) for x in sample.read_text(encoding="utf-8").splitlines()[:15]]
+    corpus, queries = tmp_path / "c.jsonl", tmp_path / "q.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    queries.write_text("".join(json.dumps({"id": f"q{i}", "query": d["title"], "doc_id": d["id"]},
+                                          ensure_ascii=False) + "\n" for i, d in enumerate(docs)), encoding="utf-8")
+    out = tmp_path / "bench"
+    base = [YUYI, "bench", "--corpus", str(corpus), "--queries", str(queries), "--models", "multilingual-e5-small",
+            "--modes", "hybrid", "--latency-queries", "3", "--out", str(out), "--same-process",
+            "--rerank", str(trained_reranker)]
+    r = subprocess.run(base + ["--rerank-depths", "5,10"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads((out / "bench.json").read_text())["results"][0]["modes"]
+    assert [m["mode"] for m in rows] == ["hybrid", "hybrid+rerank@5", "hybrid+rerank@10"]
+    assert all("added_p50_ms" in m and m["ndcg@10"] > 0 for m in rows[1:])
+    assert "+rerank@D" in (out / "bench.md").read_text()
+    bad = subprocess.run(base + ["--rerank-depths", "5,x"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--rerank-depths" in bad.stderr

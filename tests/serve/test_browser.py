@@ -17,7 +17,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def page_server(e5, tmp_path_factory, running_server):
+def page_server(e5, tmp_path_factory, running_server, trained_reranker):
+    from yuyi.rerank import load_reranker
+
     store = open_store(str(tmp_path_factory.mktemp("browser-store")))
     docs = [Document("watch", "这款防水手表适合游泳时佩戴。", {"title": "防水手表"}),
             Document("tea", "龙井茶产于杭州西湖。", {"title": "龙井茶"}),
@@ -25,7 +27,9 @@ def page_server(e5, tmp_path_factory, running_server):
     ingest(store, "shop", docs, e5)
     ingest(store, "strict", docs, e5)
     open_collection("strict", store, encoder=e5).set_defaults(min_score=0.88)  # hide weak matches
-    with running_server(create_app(ServeSettings(), encoder=e5, store=store)) as srv:
+    app = create_app(ServeSettings(rerank_model=str(trained_reranker)), encoder=e5, store=store,
+                     reranker=load_reranker(str(trained_reranker)))
+    with running_server(app) as srv:
         yield srv
 
 
@@ -82,4 +86,14 @@ def test_chinese_query_in_the_browser(page_server):
         page.fill("#q", "防水手表")
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.querySelector('.result')?.dataset.doc === 'watch'")
+
+        # The server has a reranker: the toggle shows, and a reranked list says so per result.
+        page.goto(page_server.url + "/?collection=shop")
+        page.wait_for_selector("#rerank-toggle:not([hidden])")
+        page.check("#rerank")
+        page.fill("#q", "防水手表")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('status').textContent.includes('reranked')")
+        assert page.locator(".result .badge.rerank").count() == page.locator(".result").count() > 0
+        page.screenshot(path=str(SCREENSHOTS / "search-rerank.png"), full_page=True)
         browser.close()

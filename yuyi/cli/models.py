@@ -27,8 +27,9 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="JSON lines i
             "query_prompt": spec.query_prompt, "passage_prompt": spec.passage_prompt,
             "license": spec.license, "params_m": spec.size_m,
         })
+    rerankers = _rerankers()
     if as_json:
-        for row in rows:
+        for row in rows + rerankers:
             print(json.dumps(row, ensure_ascii=False))
         return
     table = Table(title="yuyi model catalog")
@@ -40,6 +41,23 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="JSON lines i
                       str(r["max_tokens"] or "-"),
                       "multilingual" if "multi" in r["languages"] else ",".join(r["languages"]), f"{r['params_m']}M")
     console.print(table)
+    table = Table(title="rerankers (--rerank NAME; or a directory from `yuyi train --task rerank`)")
+    table.add_column("name", no_wrap=True, style="bold")
+    for col in ("hub id", "offline", "max tok", "languages", "params"):
+        table.add_column(col, overflow="fold")
+    for r in rerankers:
+        table.add_row(r["name"], r["hub_id"], "yes" if r["offline"] else "no", str(r["max_tokens"]),
+                      "multilingual" if "multi" in r["languages"] else ",".join(r["languages"]), f"{r['params_m']}M")
+    console.print(table)
+
+
+def _rerankers() -> list[dict]:
+    from yuyi.models.loading import _in_hub_cache
+    from yuyi.rerank import RERANKERS
+
+    return [{"name": r.name, "kind": "reranker", "hub_id": r.hub_id, "offline": _in_hub_cache(r.hub_id),
+             "max_tokens": r.max_tokens, "languages": list(r.languages), "license": r.license, "params_m": r.size_m}
+            for r in RERANKERS]
 
 
 @app.command("pull")

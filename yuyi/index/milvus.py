@@ -9,6 +9,12 @@ stored as a short hex digest that the standard tokenizer keeps whole.
 Writes are idempotent rather than transactional: chunks have deterministic ids
 (`doc_id#n`) and carry their document's content hash and chunk count; a document counts as
 indexed only when all its chunks agree, so an interrupted write is simply redone.
+
+Servers differ: the version is read on connect. BM25 needs Milvus 2.5; on an older server a
+collection is created dense-only (its stored default mode is dense) and keyword or hybrid
+search is refused naming the version needed. Every collection is created with Strong
+consistency and reads ask for it: Milvus's default (Bounded) lets a read miss the write just
+acknowledged, which Milvus Lite never shows. A create that fails leaves no collection behind.
 """
 
 from __future__ import annotations
@@ -33,6 +39,16 @@ from yuyi.index.base import (
 
 OUTPUT = ["chunk_id", "doc_id", "text", "lang", "source", "start", "end", "metadata", "acl"]
 MAX_TEXT_BYTES = 65535
+BM25_SINCE = (2, 5)
+STRONG = {"consistency_level": "Strong"}
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """'v2.3.5' / '2.5.0-rc1' → (2, 3, 5); None when unreadable."""
+    import re
+
+    m = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", str(text or "").strip())
+    return tuple(int(x) for x in m.groups(default="0")) if m else None
 
 
 def token_digest(token: str) -> str:
@@ -56,6 +72,13 @@ class MilvusStore(Store):
             raise StoreError(f"cannot connect to Milvus at {uri}: {exc}") from exc
         self.backend = "milvus-lite" if uri.endswith(".db") else "milvus"
         self._loaded: set[str] = set()
+        self._keyword: dict[str, bool] = {}  # per collection: has the BM25 leg (fixed at creation)
+        try:
+            self.server_version: str | None = str(self.client.get_server_version())
+        except Exception:  # Milvus Lite and some proxies do not say; they are current
+            self.server_version = None
+        parsed = parse_version(self.server_version)
+        self.has_bm25 = parsed is None or parsed[:2] >= BM25_SINCE
 
     def __repr__(self) -> str:
         return f"MilvusStore({self.uri!r})"
@@ -75,11 +98,24 @@ class MilvusStore(Store):
 
     # ---- collections ------------------------------------------------------------------------
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
-        from pymilvus import DataType, Function, FunctionType
-
+        """Dense + BM25 legs (dense only below Milvus 2.5); nothing is left behind on failure."""
         validate_name(name)
         if self.client.has_collection(name):
             raise StoreError(f"collection {name!r} already exists")
+        try:
+            self._create(name, model, dim, normalize)
+        except Exception as exc:
+            try:
+                if self.client.has_collection(name):
+                    self.client.drop_collection(name)
+            except Exception:
+                pass
+            raise StoreError(f"could not create collection {name!r} at {self.uri} (Milvus "
+                             f"{self.server_version or 'version unknown'}): {str(exc)[:300]}") from exc
+
+    def _create(self, name: str, model: str, dim: int, normalize: bool) -> None:
+        from pymilvus import DataType
+
         s = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         s.add_field("chunk_id", DataType.VARCHAR, is_primary=True, max_length=512)
         s.add_field("doc_id", DataType.VARCHAR, max_length=512)
@@ -93,17 +129,22 @@ class MilvusStore(Store):
         s.add_field("end", DataType.INT64)
         s.add_field("metadata", DataType.JSON)
         s.add_field("acl", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=256, max_length=128)
-        s.add_field("kw", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
-                    analyzer_params={"tokenizer": "standard"})
         s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
-        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        s.add_function(Function(name="kw_bm25", function_type=FunctionType.BM25, input_field_names=["kw"],
-                                output_field_names=["sparse"]))
         idx = self.client.prepare_index_params()
         idx.add_index(field_name="dense", index_type="AUTOINDEX", metric_type="COSINE")
-        idx.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        self.client.create_collection(name, schema=s, index_params=idx)
-        meta = {"yuyi": 1, "model": model, "dim": dim, "normalize": normalize}
+        if self.has_bm25:
+            from pymilvus import Function, FunctionType
+
+            s.add_field("kw", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
+                        analyzer_params={"tokenizer": "standard"})
+            s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            s.add_function(Function(name="kw_bm25", function_type=FunctionType.BM25, input_field_names=["kw"],
+                                    output_field_names=["sparse"]))
+            idx.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        self.client.create_collection(name, schema=s, index_params=idx, **STRONG)
+        meta = {"yuyi": 1, "model": model, "dim": dim, "normalize": normalize, "keyword": self.has_bm25}
+        if not self.has_bm25:
+            meta["search_defaults"] = {"mode": "dense"}
         self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
 
     def _meta(self, name: str) -> dict:
@@ -143,14 +184,14 @@ class MilvusStore(Store):
         self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
 
     def _count(self, name: str) -> int:
-        res = self.client.query(name, filter="", output_fields=["count(*)"])
+        res = self.client.query(name, filter="", output_fields=["count(*)"], **STRONG)
         return int(res[0]["count(*)"]) if res else 0
 
     def _query_all(self, name: str, filter: str, fields: list[str]) -> list[dict]:
         out, offset = [], 0
         while True:
             page = self.client.query(name, filter=filter or 'chunk_id != ""', output_fields=fields,
-                                     limit=1000, offset=offset)
+                                     limit=1000, offset=offset, **STRONG)
             out += page
             if len(page) < 1000:
                 return out
@@ -159,10 +200,17 @@ class MilvusStore(Store):
     def drop_collection(self, name: str) -> None:
         self.client.drop_collection(self._check(name))
         self._loaded.discard(name)
+        self._keyword.pop(name, None)
+
+    def _has_keyword(self, name: str) -> bool:
+        if name not in self._keyword:
+            self._keyword[name] = bool(self._meta(name).get("keyword", True))
+        return self._keyword[name]
 
     # ---- writes -------------------------------------------------------------------------------
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
         self._check(name)
+        keyword = self._has_keyword(name)
         states = {d.doc_id: d for d in docs}
         rows = []
         for c in chunks:
@@ -172,9 +220,10 @@ class MilvusStore(Store):
                 "chunk_id": c.chunk_id, "doc_id": c.doc_id, "doc_hash": d.content_hash, "n_chunks": d.n_chunks,
                 "text": text, "norm_text": norm, "lang": c.lang, "source": c.source[:1024], "start": c.start,
                 "end": c.end, "metadata": c.metadata, "acl": sorted(c.acl),
-                "kw": " ".join(token_digest(t) for t in c.tokens) or "k0",
                 "dense": np.asarray(c.vector, dtype=np.float32).tolist(),
             })
+            if keyword:
+                rows[-1]["kw"] = " ".join(token_digest(t) for t in c.tokens) or "k0"
         if rows:
             self.client.upsert(name, rows)
         keep = [c.chunk_id for c in chunks]
@@ -217,7 +266,7 @@ class MilvusStore(Store):
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
         if not chunk_ids:
             return {}
-        rows = self.client.get(name, ids=list(chunk_ids), output_fields=OUTPUT)
+        rows = self.client.get(name, ids=list(chunk_ids), output_fields=OUTPUT, **STRONG)
         return {r["chunk_id"]: {k: r.get(k) for k in OUTPUT} for r in rows}
 
     def _filter_expr(self, filter: str | None, groups: list[str] | None, lang: str | None) -> str:
@@ -228,17 +277,21 @@ class MilvusStore(Store):
         self._check(name)
         res = self.client.search(name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="dense",
                                  limit=k, filter=self._filter_expr(filter, groups, lang),
-                                 search_params={"metric_type": "COSINE"}, output_fields=["chunk_id"])
+                                 search_params={"metric_type": "COSINE"}, output_fields=["chunk_id"], **STRONG)
         return [Hit(h["chunk_id"], float(h["distance"]), i + 1) for i, h in enumerate(res[0])]
 
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
         self._check(name)
+        if not self._has_keyword(name):
+            raise StoreError(f"collection {name!r} is dense-only: keyword and hybrid search need BM25, which needs "
+                             f"Milvus ≥ {'.'.join(map(str, BM25_SINCE))} (this server is "
+                             f"{self.server_version}); search it with mode dense, or move it to a newer Milvus")
         if not tokens:
             return []
         res = self.client.search(name, data=[" ".join(token_digest(t) for t in tokens)], anns_field="sparse",
                                  limit=k, filter=self._filter_expr(filter, groups, lang),
-                                 search_params={"metric_type": "BM25"}, output_fields=["chunk_id"])
+                                 search_params={"metric_type": "BM25"}, output_fields=["chunk_id"], **STRONG)
         # Milvus Lite reports BM25 scores negated; the order is already best-first.
         return [Hit(h["chunk_id"], abs(float(h["distance"])), i + 1) for i, h in enumerate(res[0])]
 
