@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +82,159 @@ def trained_reranker(tmp_path_factory, data_dir):
                    hard_negatives=1, negatives_from="keyword", forgetting=False)
     run_rerank(spec, "multilingual-e5-small", log=lambda _m: None)
     return root / "model"
+
+
+# ---- real Milvus servers --------------------------------------------------------------------
+# The Milvus 2.3.5 standalone server PyPI's `milvus` package ships (embedded etcd, local
+# storage; no BM25 before 2.5) and milvus-lite's own TCP server (BM25 and all), each on free
+# loopback ports with a fresh data folder, stopped with its whole process group (the wrapper
+# leaves the binary running).
+
+SERVER_PORTS = ("proxy", "etcd", "root-coord", "proxy-internal", "query-coord", "query-node", "index-coord",
+                "index-node", "data-coord", "data-node")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(uri: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    from pymilvus import MilvusClient
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the Milvus server exited ({proc.returncode}): {log.read_text(errors='replace')[-2000:]}")
+        try:
+            client = MilvusClient(uri=uri, timeout=5)
+            client.list_collections()
+            client.close()
+            return
+        except Exception:
+            time.sleep(1)
+    pytest.fail(f"the Milvus server at {uri} was not ready within {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the whole process group: the wrapper exits at once on SIGTERM while the server binary
+    it started (same group) shuts down slowly, so wait for the group, not the wrapper."""
+    group = proc.pid
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            proc.poll()
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+    proc.poll()
+
+
+class MilvusServer:
+    """A Milvus 2.3.5 standalone server on free loopback ports; `start()` again after `kill()`
+    restarts it on the same data and ports."""
+
+    def __init__(self, root: Path) -> None:
+        self.binary = shutil.which("milvus-server") or str(Path(sys.executable).parent / "milvus-server")
+        if not Path(self.binary).exists():
+            pytest.skip("milvus==2.3.5 is not installed (pip install -e '.[dev]' installs it)")
+        self.root = root
+        self.ports = {name: _free_port() for name in SERVER_PORTS}
+        self.uri = f"milvus://127.0.0.1:{self.ports['proxy']}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> MilvusServer:
+        args = [self.binary, "--data", str(self.root / "data")]
+        for name, port in self.ports.items():
+            args += [f"--{name}-port", str(port)]
+        log = self.root / "server.log"
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_ready(f"http://127.0.0.1:{self.ports['proxy']}", self.proc, log)
+        return self
+
+    def kill(self, hard: bool = False) -> None:
+        if self.proc is not None:
+            if hard:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            _stop(self.proc)
+            self.proc = None
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """`milvus://127.0.0.1:PORT` of a real Milvus 2.3.5 standalone server."""
+    server = MilvusServer(tmp_path_factory.mktemp("milvus-server"))
+    try:
+        yield server.start().uri
+    finally:
+        server.kill()
+
+
+class MilvusLiteServer:
+    """milvus-lite's TCP server on a free loopback port; `start()` after `kill()` restarts it on
+    the same data and port."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.port = root, _free_port()
+        self.uri = f"milvus://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> MilvusLiteServer:
+        log = self.root / "server.log"
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir",
+                                          str(self.root / "data"), "--host", "127.0.0.1", "--port", str(self.port)],
+                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_ready(f"http://127.0.0.1:{self.port}", self.proc, log)
+        return self
+
+    kill = MilvusServer.kill
+
+
+@pytest.fixture(scope="session")
+def milvus_lite_server(tmp_path_factory):
+    """`milvus://127.0.0.1:PORT` of milvus-lite's TCP server (BM25 and all)."""
+    server = MilvusLiteServer(tmp_path_factory.mktemp("milvus-lite-server"))
+    try:
+        yield server.start().uri
+    finally:
+        server.kill()
+
+
+@pytest.fixture(params=["milvus-2.3.5", "milvus-lite-server"])
+def own_server(request, tmp_path):
+    """A Milvus server of each kind for one test (that may kill and restart it)."""
+    root = tmp_path / "own-server"
+    root.mkdir()
+    server = MilvusServer(root) if request.param == "milvus-2.3.5" else MilvusLiteServer(root)
+    server.kind = request.param
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def uri_for(request, tmp_path):
+    """`uri_for(backend)`: a store URI for local, milvus-lite, milvus-2.3-server or milvus-lite-server
+    (the servers start once per session, on first use)."""
+
+    def uri(backend: str) -> str:
+        if backend == "local":
+            return str(tmp_path / "store")
+        if backend == "milvus-lite":
+            return str(tmp_path / "milvus" / "yuyi.db")
+        return request.getfixturevalue("milvus_server" if backend == "milvus-2.3-server" else "milvus_lite_server")
+
+    return uri

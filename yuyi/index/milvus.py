@@ -59,17 +59,50 @@ def _quote(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
 
 
+class _Checked:
+    """The MilvusClient with every call's failure turned into one clear StoreError (a lost
+    connection mid-ingest: what was acknowledged is kept, a rerun resumes)."""
+
+    def __init__(self, client, uri: str) -> None:
+        self._client, self._uri = client, uri
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"Milvus at {self._uri} failed during {name}: {_reason(exc)}. Documents already "
+                                 "acknowledged are kept; run the same command again to resume") from exc
+
+        return call
+
+
+def _reason(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return " ".join(str(message).split())[:300]
+
+
 class MilvusStore(Store):
     backend = "milvus"
 
     def __init__(self, uri: str, token: str | None = None) -> None:
+        import logging
+
         from pymilvus import MilvusClient
 
+        # pymilvus logs every failed RPC with a full traceback to stderr; the StoreError says it once.
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.uri = uri
         try:
-            self.client = MilvusClient(uri=uri, token=token or "")
+            self.client = _Checked(MilvusClient(uri=uri, token=token or ""), uri)
         except Exception as exc:
-            raise StoreError(f"cannot connect to Milvus at {uri}: {exc}") from exc
+            raise StoreError(f"cannot connect to Milvus at {uri}: {_reason(exc)}") from exc
         self.backend = "milvus-lite" if uri.endswith(".db") else "milvus"
         self._loaded: set[str] = set()
         self._keyword: dict[str, bool] = {}  # per collection: has the BM25 leg (fixed at creation)
