@@ -19,7 +19,8 @@ EVAL_QUERIES = 500  # rerank evaluation on a fixed sample of held-out queries (C
 
 
 def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path, limit: int = EVAL_QUERIES,
-                 seed: int = 42, modes: tuple[str, ...] = ("hybrid", "dense")) -> dict[str, dict[str, float]]:
+                 seed: int = 42, modes: tuple[str, ...] = ("hybrid", "dense"), depths: tuple[int, ...] = DEPTHS
+                 ) -> dict[str, dict[str, float]]:
     """{"hybrid": m, "hybrid+rerank@10": m, …, "dense": m, "dense+rerank@20": m} plus timing."""
     from yuyi.collection import open_collection
     from yuyi.evaluate.retrieval import qrels_metrics
@@ -38,7 +39,7 @@ def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path,
     out: dict[str, dict[str, float]] = {}
     per_query_ms: list[float] = []
     for mode in modes:
-        params = coll.defaults.replace(mode=mode, top_k=max(DEPTHS), collapse=True)
+        params = coll.defaults.replace(mode=mode, top_k=max(depths), collapse=True)
         lists = {q: coll.search_vector(held.queries[q], v, params) for q, v in zip(qids, vectors, strict=True)}
         out[mode] = _metrics(qrels_metrics, {q: [h.doc_id for h in hits[:10]] for q, hits in lists.items()}, qrels)
         scores = {}
@@ -46,7 +47,7 @@ def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path,
             t0 = time.perf_counter()
             scores[q] = list(reranker.score(held.queries[q], [h.text for h in hits]))
             per_query_ms.append((time.perf_counter() - t0) * 1000 / max(len(hits), 1))
-        for depth in DEPTHS:
+        for depth in depths:
             ranked = {}
             for q, hits in lists.items():
                 head = sorted(range(min(depth, len(hits))), key=lambda i, s=scores[q]: -s[i])
