@@ -19,7 +19,6 @@ acknowledged, which Milvus Lite never shows. A create that fails leaves no colle
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import numpy as np
@@ -36,56 +35,19 @@ from yuyi.index.base import (
     check_meta_key,
     validate_name,
 )
+from yuyi.index.milvus_support import (
+    MAX_TEXT_BYTES,
+    CheckedClient,
+    failure_reason,
+    fit_bytes,
+    parse_version,
+    quote_list,
+    token_digest,
+)
 
 OUTPUT = ["chunk_id", "doc_id", "text", "lang", "source", "start", "end", "metadata", "acl"]
-MAX_TEXT_BYTES = 65535
 BM25_SINCE = (2, 5)
 STRONG = {"consistency_level": "Strong"}
-
-
-def parse_version(text: str | None) -> tuple[int, ...] | None:
-    """'v2.3.5' / '2.5.0-rc1' → (2, 3, 5); None when unreadable."""
-    import re
-
-    m = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", str(text or "").strip())
-    return tuple(int(x) for x in m.groups(default="0")) if m else None
-
-
-def token_digest(token: str) -> str:
-    return "k" + hashlib.blake2b(token.encode("utf-8"), digest_size=8).hexdigest()
-
-
-def _quote(values: list[str]) -> str:
-    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
-
-
-class _Checked:
-    """The MilvusClient with every call's failure turned into one clear StoreError (a lost
-    connection mid-ingest: what was acknowledged is kept, a rerun resumes)."""
-
-    def __init__(self, client, uri: str) -> None:
-        self._client, self._uri = client, uri
-
-    def __getattr__(self, name: str):
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            try:
-                return attr(*args, **kwargs)
-            except StoreError:
-                raise
-            except Exception as exc:
-                raise StoreError(f"Milvus at {self._uri} failed during {name}: {_reason(exc)}. Documents already "
-                                 "acknowledged are kept; run the same command again to resume") from exc
-
-        return call
-
-
-def _reason(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return " ".join(str(message).split())[:300]
 
 
 class MilvusStore(Store):
@@ -100,9 +62,9 @@ class MilvusStore(Store):
         logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.uri = uri
         try:
-            self.client = _Checked(MilvusClient(uri=uri, token=token or ""), uri)
+            self.client = CheckedClient(MilvusClient(uri=uri, token=token or ""), uri)
         except Exception as exc:
-            raise StoreError(f"cannot connect to Milvus at {uri}: {_reason(exc)}") from exc
+            raise StoreError(f"cannot connect to Milvus at {uri}: {failure_reason(exc)}") from exc
         self.backend = "milvus-lite" if uri.endswith(".db") else "milvus"
         self._loaded: set[str] = set()
         self._keyword: dict[str, bool] = {}  # per collection: has the BM25 leg (fixed at creation)
@@ -248,7 +210,7 @@ class MilvusStore(Store):
         rows = []
         for c in chunks:
             d = states[c.doc_id]
-            text, norm = _fit(c.text), _fit(c.norm_text)
+            text, norm = fit_bytes(c.text), fit_bytes(c.norm_text)
             rows.append({
                 "chunk_id": c.chunk_id, "doc_id": c.doc_id, "doc_hash": d.content_hash, "n_chunks": d.n_chunks,
                 "text": text, "norm_text": norm, "lang": c.lang, "source": c.source[:1024], "start": c.start,
@@ -262,16 +224,17 @@ class MilvusStore(Store):
         keep = [c.chunk_id for c in chunks]
         ids = list(states)
         for i in range(0, len(ids), 200):
-            expr = f"doc_id in {_quote(ids[i:i + 200])}"
+            expr = f"doc_id in {quote_list(ids[i:i + 200])}"
             if keep:
-                expr += f" and not (chunk_id in {_quote(keep)})"
+                expr += f" and not (chunk_id in {quote_list(keep)})"
             self.client.delete(name, filter=expr)
 
     def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]:
         self._check(name)
         out: dict[str, DocumentState] = {}
         for i in range(0, len(doc_ids), 200):
-            rows = self._query_all(name, f"doc_id in {_quote(doc_ids[i:i + 200])}", ["doc_id", "doc_hash", "n_chunks"])
+            expr = f"doc_id in {quote_list(doc_ids[i:i + 200])}"
+            rows = self._query_all(name, expr, ["doc_id", "doc_hash", "n_chunks"])
             by_doc: dict[str, list[dict]] = {}
             for r in rows:
                 by_doc.setdefault(r["doc_id"], []).append(r)
@@ -287,7 +250,7 @@ class MilvusStore(Store):
             raise StoreError("delete needs document ids or a filter")
         clauses = []
         if doc_ids:
-            clauses.append(f"doc_id in {_quote(list(doc_ids))}")
+            clauses.append(f"doc_id in {quote_list(list(doc_ids))}")
         if filter:
             clauses.append(filters.to_milvus(filter))
         expr = " or ".join(f"({c})" for c in clauses) if clauses else 'chunk_id == ""'
@@ -334,9 +297,3 @@ class MilvusStore(Store):
 
     def close(self) -> None:
         self.client.close()
-
-
-def _fit(text: str) -> str:
-    """Milvus VARCHAR limits bytes; chunks are far smaller, but never fail an ingest on it."""
-    data = text.encode("utf-8")
-    return text if len(data) <= MAX_TEXT_BYTES else data[:MAX_TEXT_BYTES].decode("utf-8", "ignore")
