@@ -59,6 +59,14 @@ def pair_file(src: Path, dest: Path) -> int:
     return len(rows)
 
 
+def by_article(path: Path, out: Path, seed: int = 42) -> tuple[int, int]:
+    """80% of the articles (by title, shuffled with `seed`) to train, 20% held out."""
+    titles = sorted({a["title"] for a in json.loads(path.read_text(encoding="utf-8"))["data"]})
+    random.Random(seed).shuffle(titles)
+    held = set(titles[: len(titles) // 5])
+    return squad_files([path], out / "train", set(titles) - held), squad_files([path], out / "test", held)
+
+
 def qbqtc_file(src: Path, dest: Path) -> int:
     """QBQTC rows (query, title, relevance 0/1/2) as scored pairs: relevance / 2."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -82,18 +90,8 @@ def main() -> None:
           qbqtc_file(root / "QBQTC/test_public.json", out / "qbqtc/test.jsonl"))
     print("jsquad train", squad_files([root / "JSQuAD/valid-v1.3.json"], out / "jsquad/train"))
     print("jsquad test", squad_files([root / "JSQuAD/test-v1.3.json"], out / "jsquad/test"))
-    kor = root / "KorQuAD-v1-dev/KorQuAD_v1.0_dev.json"
-    titles = sorted({a["title"] for a in json.loads(kor.read_text(encoding="utf-8"))["data"]})
-    random.Random(42).shuffle(titles)
-    held = set(titles[: len(titles) // 5])
-    print("korquad train", squad_files([kor], out / "korquad/train", set(titles) - held))
-    print("korquad test", squad_files([kor], out / "korquad/test", held))
-    cmrc = root / "CMRC2018-dev/cmrc2018_dev.json"
-    titles = sorted({a["title"] for a in json.loads(cmrc.read_text(encoding="utf-8"))["data"]})
-    random.Random(42).shuffle(titles)
-    held = set(titles[: len(titles) // 5])
-    print("cmrc train", squad_files([cmrc], out / "cmrc/train", set(titles) - held))
-    print("cmrc test", squad_files([cmrc], out / "cmrc/test", held))
+    for name, path in (("korquad", "KorQuAD-v1-dev/KorQuAD_v1.0_dev.json"), ("cmrc", "CMRC2018-dev/cmrc2018_dev.json")):
+        print(name, *by_article(root / path, out / name))
     for name in ("ATEC", "BQ", "LCQMC"):
         print(name, pair_file(root / name / f"{name}.valid.data", out / name.lower() / "train.jsonl"),
               pair_file(root / name / f"{name}.test.data", out / name.lower() / "test.jsonl"))

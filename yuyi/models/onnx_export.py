@@ -20,6 +20,8 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from yuyi.errors import InputError, ModelUnavailableError
@@ -40,16 +42,11 @@ def export_onnx(encoder, out: str | Path, fmt: str = "onnx-int8", overwrite: boo
         raise InputError(f"{encoder.name} is not a sentence-transformers model with a Hugging Face tokenizer; "
                          "only those can be exported to ONNX")
     out = Path(out).expanduser()
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"{out} is not empty; choose another --out or pass --overwrite")
-    staging = Path(tempfile.mkdtemp(prefix=".yuyi-export-", dir=out.parent if out.parent.exists() else None))
-    try:
+    with staged(out, overwrite) as staging:
         t0 = time.perf_counter()
-        raw, fp32 = staging / "model_raw.onnx", staging / "model_fp32.onnx"
+        raw = staging / "model_raw.onnx"
         pooling = _export_graph(model, raw)
-        model.tokenizer.save_pretrained(str(staging / "hf_tokenizer"))
-        shutil.move(str(staging / "hf_tokenizer" / "tokenizer.json"), staging / "tokenizer.json")
-        shutil.rmtree(staging / "hf_tokenizer")
+        save_tokenizer(model.tokenizer, staging)
         tok = model.tokenizer
         pad_id, sep_id, trimmed = tok.pad_token_id or 0, tok.sep_token_id, None
         if trim_vocab:
@@ -58,13 +55,7 @@ def export_onnx(encoder, out: str | Path, fmt: str = "onnx-int8", overwrite: boo
             trimmed = trim_export(staging, raw, list(trim_vocab))
             remap = trimmed.pop("id_map")
             pad_id, sep_id = remap[pad_id], None if sep_id is None else remap[sep_id]
-        _optimise(model, raw, fp32)
-        raw.unlink()
-        if fmt == "onnx-int8":
-            _quantise(fp32, staging / "model.onnx", model[0].auto_model.config.num_hidden_layers)
-            fp32.unlink()
-        else:
-            fp32.rename(staging / "model.onnx")
+        finish_graph(model, raw, staging / "model.onnx", fmt)
         manifest = {"model": encoder.spec.name, "hub_id": encoder.spec.hub_id, "format": fmt, "dim": encoder.dim,
                     "max_tokens": encoder.max_tokens, "pooling": pooling, "normalize": True, "file": "model.onnx",
                     "pad_token_id": pad_id, "sep_token_id": sep_id, "vocab_trim": trimmed,
@@ -72,12 +63,43 @@ def export_onnx(encoder, out: str | Path, fmt: str = "onnx-int8", overwrite: boo
                     "source": encoder.source, "opset": OPSET, "recipe": RECIPE,
                     "export_seconds": round(time.perf_counter() - t0, 1)}
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return out
+
+
+def finish_graph(model, raw: Path, dst: Path, fmt: str) -> None:
+    """Fuse (onnxruntime's optimiser), then quantise for onnx-int8; `raw` is consumed."""
+    fp32 = raw.with_name(raw.stem + "_fp32.onnx")
+    _optimise(model, raw, fp32)
+    raw.unlink()
+    if fmt == "onnx-int8":
+        _quantise(fp32, dst, model[0].auto_model.config.num_hidden_layers)
+        fp32.unlink()
+    else:
+        fp32.rename(dst)
+
+
+@contextmanager
+def staged(out: str | Path, overwrite: bool) -> Iterator[Path]:
+    """A temporary folder beside `out` that becomes `out` only when the block finishes: an
+    export appears complete or not at all."""
+    out = Path(out).expanduser()
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise InputError(f"{out} is not empty; choose another --out or pass --overwrite")
+    staging = Path(tempfile.mkdtemp(prefix=".yuyi-export-", dir=out.parent if out.parent.exists() else None))
+    try:
+        yield staging
         if out.exists():
             shutil.rmtree(out)
-        staging.rename(out)  # appears complete or not at all
-        return out
+        staging.rename(out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def save_tokenizer(tokenizer, folder: Path) -> None:
+    """Only the fast tokenizer's `tokenizer.json` (what onnxruntime-side loading reads)."""
+    tokenizer.save_pretrained(str(folder / "hf_tokenizer"))
+    shutil.move(str(folder / "hf_tokenizer" / "tokenizer.json"), folder / "tokenizer.json")
+    shutil.rmtree(folder / "hf_tokenizer")
 
 
 def _export_graph(model, path: Path) -> str:

@@ -109,12 +109,17 @@ def find_spec(name: str) -> ModelSpec | None:
     return _BY_KEY.get(name.strip().lower())
 
 
+def did_you_mean(name: str, keys) -> str:
+    """' Did you mean: a, b?' for the closest known names, or ''."""
+    close = difflib.get_close_matches(name.lower(), list(keys), n=3, cutoff=0.5)
+    return f" Did you mean: {', '.join(close)}?" if close else ""
+
+
 def get_spec(name: str) -> ModelSpec:
     """Like `find_spec` but raises a helpful error for unknown names."""
     spec = find_spec(name)
     if spec is None:
-        close = difflib.get_close_matches(name.lower(), list(_BY_KEY), n=3, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        hint = did_you_mean(name, _BY_KEY)
         raise UnknownModelError(
             f"unknown model {name!r}.{hint} Run `yuyi models list` for the catalog; a local "
             "sentence-transformers directory or a hub id of the form 'org/name' also works."

@@ -6,10 +6,10 @@ reranker that runs here is one `yuyi train --task rerank` made (a local director
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from yuyi.errors import UnknownModelError
+from yuyi.models.registry import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,7 @@ def find_reranker(name: str) -> RerankerSpec | None:
 def get_reranker_spec(name: str) -> RerankerSpec:
     spec = find_reranker(name)
     if spec is None:
-        close = difflib.get_close_matches(name.lower(), list(_BY_KEY), n=3, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        hint = did_you_mean(name, _BY_KEY)
         raise UnknownModelError(f"unknown reranker {name!r}.{hint} Known: {', '.join(s.name for s in RERANKERS)}; "
                                 "a local cross-encoder directory (e.g. from `yuyi train --task rerank`) or a hub id "
                                 "'org/name' also works.")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -26,7 +24,7 @@ FORMATS = ("onnx", "onnx-int8")
 
 def export_reranker(reranker, out: str | Path, fmt: str = "onnx-int8", overwrite: bool = False) -> Path:
     """Write model.onnx, tokenizer.json and the manifest for a torch `CrossEncoderReranker`."""
-    from yuyi.models.onnx_export import _optimise, _quantise
+    from yuyi.models.onnx_export import finish_graph, save_tokenizer, staged
 
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -34,23 +32,12 @@ def export_reranker(reranker, out: str | Path, fmt: str = "onnx-int8", overwrite
     if model is None or getattr(model, "tokenizer", None) is None:
         raise InputError(f"{reranker.name} is not a torch cross-encoder; only those can be exported")
     out = Path(out).expanduser()
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"{out} is not empty; choose another --out or pass --overwrite")
-    staging = Path(tempfile.mkdtemp(prefix=".yuyi-export-", dir=out.parent if out.parent.exists() else None))
-    try:
+    with staged(out, overwrite) as staging:
         t0 = time.perf_counter()
-        raw, fp32 = staging / "model_raw.onnx", staging / "model_fp32.onnx"
+        raw = staging / "model_raw.onnx"
         takes_types = _trace(model[0].auto_model.eval(), raw)
-        model.tokenizer.save_pretrained(str(staging / "hf_tokenizer"))
-        shutil.move(str(staging / "hf_tokenizer" / "tokenizer.json"), staging / "tokenizer.json")
-        shutil.rmtree(staging / "hf_tokenizer")
-        _optimise(model, raw, fp32)
-        raw.unlink()
-        if fmt == "onnx-int8":
-            _quantise(fp32, staging / "model.onnx", model[0].auto_model.config.num_hidden_layers)
-            fp32.unlink()
-        else:
-            fp32.rename(staging / "model.onnx")
+        save_tokenizer(model.tokenizer, staging)
+        finish_graph(model, raw, staging / "model.onnx", fmt)
         spec = reranker.spec
         manifest = {"reranker": spec.name, "format": fmt, "file": "model.onnx", "max_tokens": spec.max_tokens,
                     "activation": spec.activation, "query_prompt": spec.query_prompt,
@@ -58,12 +45,7 @@ def export_reranker(reranker, out: str | Path, fmt: str = "onnx-int8", overwrite
                     "pad_token_id": model.tokenizer.pad_token_id or 0, "source": reranker.source,
                     "export_seconds": round(time.perf_counter() - t0, 1)}
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)  # appears complete or not at all
-        return out
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return out
 
 
 def _trace(auto, path: Path) -> bool:

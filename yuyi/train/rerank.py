@@ -6,8 +6,6 @@ the model appears in OUT only when finished, `yuyi_reranker.json` written last."
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +16,7 @@ from yuyi.rerank.loading import MARKER as RERANK_MARKER
 from yuyi.train.data import RetrievalData, ScoredPairs, check_retrieval
 from yuyi.train.examples import as_dataset, load_rows, mine_negatives, save_rows
 from yuyi.train.rerank_report import DEPTHS, pair_scores, rerank_curve
-from yuyi.train.run import RunSpec, _same_run
+from yuyi.train.run import RunSpec, _same_run, publish
 from yuyi.train.trainer import TrainOptions, run_trainer, training_args
 
 # per query when --hard-negatives is not given: a cross-encoder learns nothing from positives alone
@@ -143,18 +141,7 @@ def _save(model: Any, out: Path, card: dict, marker: dict) -> None:
     auto = model[0].auto_model
     if hasattr(auto, "merge_and_unload"):
         model[0].auto_model = auto.merge_and_unload()
-    tmp = out / "work" / "final"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))
-    for item in tmp.iterdir():
-        target = out / item.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        item.replace(target)
-    (out / "train_report.json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "README.md").write_text(model_card(card), encoding="utf-8")
-    (out / RERANK_MARKER).write_text(json.dumps(marker, ensure_ascii=False), encoding="utf-8")
-    shutil.rmtree(out / "work" / "checkpoints", ignore_errors=True)
+    publish(model.save_pretrained, out, card, model_card(card), RERANK_MARKER, marker)
 
 
 def model_card(card: dict) -> str:

@@ -146,18 +146,23 @@ def _tuned_encoder(model: Any, base: Any, spec: RunSpec):
 
 
 def _save(model: Any, out: Path, card: dict) -> None:
-    """Model files into OUT (via a temporary folder), the card, then the marker last."""
+    publish(model.save, out, card, model_card(card), MARKER, {"base": card["base"], "trained_by": "yuyi train"})
+
+
+def publish(save, out: Path, card: dict, card_md: str, marker: str, marker_body: dict) -> None:
+    """Model files into OUT (`save(folder)` writes them to a temporary folder first), the report
+    and model card, then the marker last: a folder without it is not a finished model."""
     tmp = out / "work" / "final"
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save(str(tmp))
+    save(str(tmp))
     for item in tmp.iterdir():
         target = out / item.name
         if target.is_dir():
             shutil.rmtree(target)
         item.replace(target)
     (out / "train_report.json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "README.md").write_text(model_card(card), encoding="utf-8")
-    (out / MARKER).write_text(json.dumps({"base": card["base"], "trained_by": "yuyi train"}), encoding="utf-8")
+    (out / "README.md").write_text(card_md, encoding="utf-8")
+    (out / marker).write_text(json.dumps(marker_body, ensure_ascii=False), encoding="utf-8")
     shutil.rmtree(out / "work" / "checkpoints", ignore_errors=True)
 
 
