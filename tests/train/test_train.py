@@ -98,3 +98,19 @@ def test_train_task_rerank_reports_the_heldout_curve(pairs_file, tmp_path):
     assert r.returncode == 2 and "already holds a model" in r.stderr
     r = run("train", "--task", "rank", "--pairs", str(pairs_file), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "--task must be embed or rerank" in r.stderr
+
+
+def test_lora_and_silver_runs_save_plain_models(tmp_path, faq_pairs):
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"d{i}", "text": f"{q}？{p}。{p}"}, ensure_ascii=False) + "\n"
+                              for i, (q, p) in enumerate(faq_pairs * 3)), encoding="utf-8")
+    out = tmp_path / "lora"
+    r = run("train", "--corpus", str(corpus), "--silver", "--out", str(out), "--lora", "4", "--batch-size", "4",
+            "--max-steps", "2", "--no-forgetting-check", "--held-out", "0.25")
+    assert r.returncode == 0, r.stderr
+    card = json.loads((out / "train_report.json").read_text())
+    assert card["options"]["lora"] == 4 and "silver" in card["data"] and card["steps"] == 2
+    assert not list(out.glob("adapter_*"))  # merged on save: a plain sentence-transformers directory
+    from yuyi.models import load_encoder
+
+    assert load_encoder(str(out), backend="torch").encode(["手表防水吗"], kind="query").shape == (1, 384)
