@@ -146,12 +146,13 @@ class MilvusServer:
         if not Path(self.binary).exists():
             pytest.skip("milvus==2.3.5 is not installed (pip install -e '.[dev]' installs it)")
         self.root = root
+        self.data = root / "data"
         self.ports = {name: _free_port() for name in SERVER_PORTS}
         self.uri = f"milvus://127.0.0.1:{self.ports['proxy']}"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> MilvusServer:
-        args = [self.binary, "--data", str(self.root / "data")]
+        args = [self.binary, "--data", str(self.data)]
         for name, port in self.ports.items():
             args += [f"--{name}-port", str(port)]
         log = self.root / "server.log"
@@ -159,6 +160,15 @@ class MilvusServer:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_ready(f"http://127.0.0.1:{self.ports['proxy']}", self.proc, log)
         return self
+
+    def fresh(self) -> None:
+        """Stop, then start again on a new, empty data folder and new ports (a new URI): a killed
+        2.3.5 server does not come back on its old data, nor on its old ports within minutes."""
+        self.kill()
+        self.data = self.root / f"data-{time.time_ns()}"
+        self.ports = {name: _free_port() for name in SERVER_PORTS}
+        self.uri = f"milvus://127.0.0.1:{self.ports['proxy']}"
+        self.start()
 
     def kill(self, hard: bool = False) -> None:
         if self.proc is not None:
@@ -172,13 +182,20 @@ class MilvusServer:
 
 
 @pytest.fixture(scope="session")
-def milvus_server(tmp_path_factory):
-    """`milvus://127.0.0.1:PORT` of a real Milvus 2.3.5 standalone server."""
+def milvus_server_handle(tmp_path_factory):
+    """The session's one Milvus 2.3.5 standalone server (two at once collide on fixed ports)."""
     server = MilvusServer(tmp_path_factory.mktemp("milvus-server"))
     try:
-        yield server.start().uri
+        yield server.start()
     finally:
         server.kill()
+
+
+@pytest.fixture
+def milvus_server(milvus_server_handle):
+    """`milvus://127.0.0.1:PORT` of the real Milvus 2.3.5 standalone server (read per test: a test
+    that kills it leaves a fresh one on new ports)."""
+    return milvus_server_handle.uri
 
 
 class MilvusLiteServer:
@@ -215,9 +232,17 @@ def milvus_lite_server(tmp_path_factory):
 @pytest.fixture(params=["milvus-2.3.5", "milvus-lite-server"])
 def own_server(request, tmp_path):
     """A Milvus server of each kind for one test (that may kill and restart it)."""
+    if request.param == "milvus-2.3.5":  # the session's server, started again on fresh data afterwards
+        server = request.getfixturevalue("milvus_server_handle")
+        server.kind = request.param
+        try:
+            yield server
+        finally:
+            server.fresh()
+        return
     root = tmp_path / "own-server"
     root.mkdir()
-    server = MilvusServer(root) if request.param == "milvus-2.3.5" else MilvusLiteServer(root)
+    server = MilvusLiteServer(root)
     server.kind = request.param
     try:
         yield server

@@ -20,7 +20,7 @@ N_DOCS = 240
 
 
 def test_server_killed_mid_ingest(tmp_path, own_server):
-    server = own_server.start()
+    server = own_server if own_server.proc is not None else own_server.start()
     corpus = tmp_path / "docs.jsonl"
     corpus.write_text("".join(json.dumps({"id": f"d{i}", "text": f"第{i}号文档：关于编号{i}的测试文本。" * 3},
                                          ensure_ascii=False) + "\n" for i in range(N_DOCS)), encoding="utf-8")

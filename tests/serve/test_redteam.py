@@ -263,7 +263,8 @@ def test_hostile_filters_and_internal_details(server, tmp_path):
     missing = httpx.get(server.url + "/v1/collections/none").json()["error"]["message"]
     assert "/" not in missing and "tmp" not in missing, missing
     ready = httpx.get(server.url + "/readyz").json()
-    assert set(ready) == {"status", "model", "store"} and "/" not in ready["store"]
+    assert set(ready) == {"status", "model", "store", "reranker"} and "/" not in ready["store"]
+    assert ready["reranker"] is None
 
 
 def test_hybrid_search_degrades_to_keywords(e5, tmp_path, running_server):

@@ -27,8 +27,7 @@ async def readyz(rt: Runtime = Depends(runtime)):
         await run_in_threadpool(rt.store.list_collections)
     except Exception:
         return error_response(503, "store_unreachable", "the store is not reachable")
-    reranker = (rt.settings.rerank_model or rt.reranker.name) if rt.reranker is not None else None
-    return {"status": "ready", "model": rt.encoder.name, "store": rt.store.backend, "reranker": reranker}
+    return {"status": "ready", "model": rt.encoder.name, "store": rt.store.backend, "reranker": rt.reranker_label}
 
 
 @router.get("/metrics", response_class=Response)

@@ -45,6 +45,6 @@ async def rerank(body: s.RerankRequest, _key: ApiKey | None = Depends(caller), r
     results = [s.RerankResult(index=i, relevance_score=round(score, 6),
                               document={"text": texts[i]} if body.return_documents else None) for i, score in ranked]
     tokens = await run_in_threadpool(reranker.count_tokens, body.query, texts)
-    return s.RerankResponse(id=str(uuid.uuid4()), model=rt.settings.rerank_model or reranker.name, results=results,
+    return s.RerankResponse(id=str(uuid.uuid4()), model=rt.reranker_label, results=results,
                             usage={"total_tokens": tokens},
                             meta={"api_version": {"version": "1"}, "billed_units": {"search_units": 1}})

@@ -54,6 +54,7 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
     asked = params if mode == params.mode else dataclasses.replace(params, mode=mode, min_score=None)
     results = await run_in_threadpool(coll.search_vector, body.query, vector, asked, reranker)
     if results.rerank is not None:
+        results.rerank["model"] = rt.reranker_label  # the name clients know it by, never a server path
         rt.metrics.rerank_seconds.observe(results.rerank["ms"] / 1000)
         if not results.rerank["applied"]:
             rt.metrics.rerank_skipped.labels(results.rerank["skipped"]).inc()

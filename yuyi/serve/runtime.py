@@ -45,15 +45,25 @@ class Runtime:
                 self.collections[name] = coll
         return coll
 
+    @property
+    def reranker_label(self) -> str | None:
+        """How clients see the served reranker: its name, or a directory's last part (never a server path)."""
+        if self.reranker is None:
+            return None
+        from pathlib import PurePath
+
+        given = self.settings.rerank_model or self.reranker.name
+        return PurePath(given).name if ("/" in given and given.startswith(("/", ".", "~"))) else given
+
     def served_reranker(self, asked: str | None):
         """The served reranker, checked against the name a request gave (clear 4xx otherwise)."""
         if self.reranker is None:
             raise ApiError(400, "rerank_unavailable", "this server has no reranker; start it with "
                            "`yuyi serve --rerank-model MODEL|DIR`")
-        names = {self.reranker.name, self.settings.rerank_model or ""}
+        names = {self.reranker.name, self.settings.rerank_model or "", self.reranker_label}
         if asked is not None and asked not in names:
-            raise ApiError(404, "model_not_found", f"reranker {asked!r} is not served here; this server serves "
-                           f"{self.settings.rerank_model or self.reranker.name!r}")
+            raise ApiError(404, "model_not_found", f"reranker {asked[:100]!r} is not served here; this server serves "
+                           f"{self.reranker_label!r}")
         return self.reranker
 
     def forget(self, name: str) -> None:
