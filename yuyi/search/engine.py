@@ -141,12 +141,13 @@ class Searcher:
         out = SearchResults()
         rescored: dict[str, float] = {}
         before: dict[str, int] = {}  # rank before reranking, by document (collapsed) or by chunk
+        fetched: dict[str, dict] = {}  # chunk rows the reranker already read
         if reranker is not None:
             first, _ = self._collapse(ordered, p.collapse, len(ordered))
             before = {(_doc(c) if p.collapse else c): i + 1 for i, c in enumerate(first)}
-            ordered, rescored, out.rerank = self._rerank(query, ordered, p, reranker)
+            ordered, rescored, out.rerank = self._rerank(query, ordered, p, reranker, fetched)
         picked, per_doc = self._collapse(ordered, p.collapse, p.top_k)
-        rows = self.store.get_chunks(self.collection, picked)
+        rows = {**fetched, **self.store.get_chunks(self.collection, [c for c in picked if c not in fetched])}
         for cid in picked:
             row = rows.get(cid)
             if row is None:  # deleted between the legs and the fetch
@@ -159,14 +160,15 @@ class Searcher:
                 matched_chunks=per_doc.get(row["doc_id"], 1), rerank_score=rescored.get(cid)))
         return out
 
-    def _rerank(self, query: str, ordered: list[str], p: SearchParams, reranker: Rescorer
+    def _rerank(self, query: str, ordered: list[str], p: SearchParams, reranker: Rescorer, fetched: dict
                 ) -> tuple[list[str], dict, dict]:
         """Rescore the top `rerank_depth` chunks; they move ahead of the rest in their new order.
-        Returns (new order, {chunk: rerank score}, what happened)."""
+        Returns (new order, {chunk: rerank score}, what happened); the rows read go into `fetched`."""
         import time
 
         head = ordered[: p.rerank_depth]
         texts = self.store.get_chunks(self.collection, head)
+        fetched.update(texts)
         head = [c for c in head if c in texts]
         t0 = time.perf_counter()
         scores = reranker.score_within(query, [texts[c]["text"] for c in head], p.rerank_budget_ms) if head else []

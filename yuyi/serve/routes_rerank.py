@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from yuyi.serve import schemas as s
 from yuyi.serve.auth import caller
 from yuyi.serve.errors import ApiError
-from yuyi.serve.runtime import Runtime, runtime
+from yuyi.serve.runtime import Runtime, model_unavailable, runtime
 from yuyi.serve.settings import ApiKey
 
 router = APIRouter(tags=["rerank"])
@@ -38,8 +38,6 @@ async def rerank(body: s.RerankRequest, _key: ApiKey | None = Depends(caller), r
     try:
         ranked = await run_in_threadpool(reranker.rank, body.query, texts, body.top_n)
     except Exception as exc:
-        from yuyi.serve.runtime import model_unavailable
-
         raise model_unavailable(exc) from exc
     rt.metrics.rerank_seconds.observe(time.perf_counter() - t0)
     results = [s.RerankResult(index=i, relevance_score=round(score, 6),
