@@ -43,6 +43,9 @@ from yuyi.index.local_keyword import KeywordIndex
 
 __all__ = ["EXACT_MAX", "HNSW", "LocalStore"]
 
+SAVE_MIN_ROWS = 1_000  # a flush saves the derived indexes once this many rows changed …
+SAVE_FRACTION = 0.01  # … and this share of a collection above EXACT_MAX chunks (always when closing)
+
 
 class _Collection:
     """One collection's content and derived indexes; every use holds `lock` (a drop waits for it)."""
@@ -53,8 +56,9 @@ class _Collection:
         self.lock = threading.RLock()
         self.closed = False
         self.saved_gen = self._saved_generation()
+        self.unsaved_rows = 0  # rows written since the indexes were last saved
         self._dense: DenseIndex | None = None
-        self.keyword = KeywordIndex(path)
+        self.keyword = KeywordIndex(path, self.lock)
 
     @property
     def dense(self) -> DenseIndex:
@@ -72,29 +76,45 @@ class _Collection:
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
         return self.content.all_vectors(self.dense.dim)
 
+    def _changes_since(self, max_rowid: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        return self.content.live_rowids(), self.content.vectors_above(max_rowid, self.dense.dim)
+
     def hnsw(self):
-        return self.dense.hnsw_index(self.content.generation(), self.saved_gen, self._vectors)
+        return self.dense.hnsw_index(self.content.generation(), self._vectors, self._changes_since)
 
     def exact(self) -> tuple[np.ndarray, np.ndarray] | None:
         return self.dense.exact_matrix(self.content.generation(), self.content.counts()[0], self._vectors)
 
-    def bm25(self):
-        return self.keyword.at(self.content.generation(), self.saved_gen, self.content.token_rows)
+    def bm25(self) -> KeywordIndex:
+        self.keyword.at(self.content.generation(), self.content.token_rows, self.content.live_rowids)
+        return self.keyword
 
     def exact_over(self, q: np.ndarray, allowed: np.ndarray, k: int) -> tuple[list[int], list[float]]:
         keys, mat = self.content.vectors_of(allowed, self.dense.dim)
         return exact_top(keys, unit_rows(mat), q, None, k)
 
-    def save_indexes(self) -> None:
-        """Write derived indexes with the generation they reflect (atomic renames)."""
+    def save_indexes(self, force: bool = False) -> None:
+        """Write derived indexes with the generation they reflect (atomic renames). A large
+        collection saves only once enough rows changed (SAVE_MIN_ROWS, SAVE_FRACTION) or when
+        closed: rewriting a 1M-chunk HNSW after every one-document upsert would cost seconds each,
+        and reopening catches up the few rows written since the last save from SQLite."""
         gen = self.content.generation()
         if self.saved_gen == gen:
             return
-        self.dense.save(self.hnsw())
-        self.bm25()
-        self.keyword.save()
+        if not force and self.unsaved_rows < SAVE_MIN_ROWS:
+            chunks = self.content.counts()[0]
+            if chunks > EXACT_MAX and self.unsaved_rows < chunks * SAVE_FRACTION:
+                return
+        self.dense.save(self.hnsw(), gen)
+        self.bm25().save(self.content.token_rows)
         (self.path / "index_state.json").write_text(json.dumps({"generation": gen}))
-        self.saved_gen = gen
+        self.saved_gen, self.unsaved_rows = gen, 0
+
+    def close(self) -> None:
+        """Mark closed (under `lock`); a background keyword merge then discards its work."""
+        self.closed = True
+        self.keyword.close()
+        self.content.close()
 
 
 class LocalStore(Store):
@@ -170,12 +190,13 @@ class LocalStore(Store):
         with self._using(name) as col, self._lock:  # nobody reopens the files while they go
             if self._open.get(name) is col:
                 del self._open[name]
-            col.closed = True
-            col.content.close()
+            col.close()
             shutil.rmtree(col.path)
 
     # ---- writes -------------------------------------------------------------------------------
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
+        from yuyi.index.local_keyword import store_tokens
+
         with self._using(name) as col:
             dim = col.dense.dim
             for c in chunks:
@@ -187,11 +208,14 @@ class LocalStore(Store):
                 col.content.put_documents(docs, time.time())
                 return rowids
 
-            self._replace(col, [d.doc_id for d in docs], write, [c.vector for c in chunks])
+            self._replace(col, [d.doc_id for d in docs], write, [c.vector for c in chunks],
+                          [store_tokens(c.tokens) for c in chunks])
 
-    def _replace(self, col: _Collection, doc_ids: list[str], write, vectors: list[np.ndarray]) -> int:
+    def _replace(self, col: _Collection, doc_ids: list[str], write, vectors: list[np.ndarray],
+                 tokens: list[str]) -> int:
         """One transaction: drop the chunks of `doc_ids`, run `write` (returns new row ids), bump the
-        generation, commit; then keep a loaded ANN index in step. Returns chunks removed."""
+        generation, commit; then keep the loaded ANN and keyword indexes in step (no rebuild).
+        Returns chunks removed."""
         db = col.content.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -204,6 +228,8 @@ class LocalStore(Store):
             db.execute("ROLLBACK")
             raise
         col.dense.follow(gen, old, new_rows, vectors)
+        col.keyword.follow(gen, old, new_rows, tokens)
+        col.unsaved_rows += len(old) + len(new_rows)
         return len(old)
 
     def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]:
@@ -222,7 +248,7 @@ class LocalStore(Store):
                 col.content.drop_documents(ids)
                 return []
 
-            return self._replace(col, ids, write, [])
+            return self._replace(col, ids, write, [], [])
 
     # ---- reads --------------------------------------------------------------------------------
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
@@ -257,16 +283,16 @@ class LocalStore(Store):
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
         with self._using(name) as col:
-            col.bm25()
+            keyword = col.bm25()
             allowed = col.content.allowed_rowids(filters.restriction(filter, groups, lang))
-            pairs = col.keyword.search(tokens, k, allowed)
+            pairs = keyword.search(tokens, k, allowed)
             return self._hits(col, [p[0] for p in pairs], [p[1] for p in pairs])
 
-    def flush(self, name: str | None = None) -> None:
+    def flush(self, name: str | None = None, force: bool = False) -> None:
         for col_name in [name] if name else list(self._open):
             try:
                 with self._using(col_name) as col:
-                    col.save_indexes()
+                    col.save_indexes(force)
             except CollectionNotFound:
                 if name:
                     raise
@@ -274,7 +300,7 @@ class LocalStore(Store):
     def snapshot(self, name: str, dest: Path) -> None:
         """A consistent copy of one collection (SQLite by its backup API, indexes as saved)."""
         with self._using(name) as col:
-            col.save_indexes()
+            col.save_indexes(force=True)
             dest.mkdir(parents=True)
             for item in col.path.iterdir():
                 if item.name.startswith("yuyi.sqlite"):
@@ -299,11 +325,10 @@ class LocalStore(Store):
             yield from (text for _, text in rows)
 
     def close(self) -> None:
-        self.flush()
+        self.flush(force=True)
         with self._lock:
             cols = list(self._open.values())
             self._open.clear()
         for col in cols:
             with col.lock:
-                col.closed = True
-                col.content.close()
+                col.close()

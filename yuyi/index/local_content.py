@@ -79,8 +79,18 @@ class Content:
         mat = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(keys), dim)
         return np.asarray(keys, dtype=np.int64), mat
 
-    def token_rows(self) -> list[tuple[int, str]]:
-        return self.db.execute("SELECT rowid, tokens FROM chunks").fetchall()
+    def token_rows(self, above: int = 0) -> list[tuple[int, str]]:
+        """(rowid, stored tokens) of the chunks whose row id is above `above` (row ids only grow)."""
+        return self.db.execute("SELECT rowid, tokens FROM chunks WHERE rowid > ?", (above,)).fetchall()
+
+    def live_rowids(self) -> np.ndarray:
+        rows = self.db.execute("SELECT rowid FROM chunks").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vectors_above(self, above: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.db.execute("SELECT rowid, vector FROM chunks WHERE rowid > ?", (above,)).fetchall()
+        keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return keys, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
 
     def rowids_of(self, doc_ids: list[str]) -> np.ndarray:
         out = []

@@ -4,6 +4,7 @@ can always be rebuilt; its parameters are saved with the collection."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class DenseIndex:
     """Exact matrix or HNSW, kept at the content generation it reflects."""
 
     def __init__(self, path: Path, dim: int, params: dict) -> None:
-        self.file, self.dim = path / "dense.usearch", dim
+        self.file, self.state_file, self.dim = path / "dense.usearch", path / "dense.json", dim
         self.hnsw = {k: int(params.get(k, v)) for k, v in HNSW.items()}
         self.exact_max = int(params.get("exact_max", EXACT_MAX))
         self.index, self.index_gen = None, -1
@@ -68,19 +69,38 @@ class DenseIndex:
 
         return Index(ndim=self.dim, metric="cos", dtype="f32", **self.hnsw)
 
-    def hnsw_index(self, gen: int, saved_gen: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]]):
-        """The HNSW index for generation `gen`: loaded if saved at it, else rebuilt."""
+    def hnsw_index(self, gen: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]],
+                   changes: Callable[[int], tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]):
+        """The HNSW index for generation `gen`. A saved one is loaded and brought up to date with
+        `changes(max_rowid)` → (live row ids, (row ids, vectors) written after it): at 1M chunks a
+        rebuild takes minutes, catching up a few writes milliseconds. Otherwise built from `vectors()`."""
         if self.index is not None and self.index_gen == gen:
             return self.index
         index = self._new()
-        if self.index is None and saved_gen == gen and self.file.exists():
+        state = self.saved_state()
+        if self.index is None and state is not None and self.file.exists():
             index.load(str(self.file))
+            if state["generation"] != gen:
+                live, (keys, vecs) = changes(state["max_rowid"])
+                have = np.asarray(index.keys, dtype=np.int64)
+                stale = have[~np.isin(have, live)]
+                if len(stale):
+                    index.remove(stale)
+                if len(keys):
+                    index.add(keys, vecs)
         else:
             keys, vecs = vectors()
             if len(keys):
                 index.add(keys, vecs)
         self.index, self.index_gen = index, gen
         return index
+
+    def saved_state(self) -> dict | None:
+        try:
+            state = json.loads(self.state_file.read_text())
+            return {"generation": int(state["generation"]), "max_rowid": int(state["max_rowid"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def exact_matrix(self, gen: int, count: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]]
                      ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -120,7 +140,14 @@ class DenseIndex:
             return exact_allowed(allowed)
         return [int(x) for x in keys], [1.0 - float(d) for d in dist]
 
-    def save(self, index) -> None:
+    def save(self, index, gen: int) -> None:
+        """Write the index, then the generation and last row id it holds (catch-up starts there)."""
         tmp = self.file.with_suffix(".usearch.tmp")
         index.save(str(tmp))
+        self.state_file.unlink(missing_ok=True)  # never a state that describes another file
         tmp.replace(self.file)
+        keys = np.asarray(index.keys, dtype=np.int64)
+        state = json.dumps({"generation": gen, "max_rowid": int(keys.max()) if len(keys) else 0})
+        tmp_state = self.state_file.with_suffix(".json.tmp")
+        tmp_state.write_text(state)
+        tmp_state.replace(self.state_file)
