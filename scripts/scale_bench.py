@@ -1,0 +1,302 @@
+"""Scale: the embedded store (and Milvus, given a URI) at 100k and 1M chunks side by side.
+
+Per size and store: ingest vectors/s (vectors precomputed; SQLite writes + HNSW/BM25 build and
+save), then in a fresh process (so RSS is the serving process's own): reopen time, dense
+p50/p95 and recall@10 against exact search, keyword p50/p95, hybrid with a lang + ACL + metadata
+filter p50/p95 (both legs, RRF, the top rows fetched: the store's share of a search; encoding
+the query is issue 11's number), upsert → searchable latency in both legs, RSS and disk.
+
+How the chunks are made: a pool of real texts from ../shared/data (Chinese: THUCNews titles,
+LCQMC, BQ, ATEC; Japanese: JSICK; Korean: KorSTS), each encoded once by multilingual-e5-small
+(ONNX INT8; cached in artifacts/scale/). Chunk i joins two pool texts a, b of the same language:
+text "a。b", keyword tokens tokens(a) + tokens(b), vector normalise(v_a + v_b), metadata
+category c0..c19 and year 2000..2024 by i, ACL: every fifth chunk is shared with one of
+g0..g2, the rest public. Queries: held-out texts of the same sources, encoded as queries.
+
+Usage: python scripts/scale_bench.py [--sizes 100000,1000000] [--milvus URI --milvus-sizes 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from yuyi.config import data_dir
+from yuyi.index import open_store
+from yuyi.index.base import ChunkRecord, DocumentState
+from yuyi.search.fusion import reciprocal_rank_fusion
+from yuyi.text import detect, keyword_tokens, normalise
+
+console = Console(width=160)
+ART = Path("artifacts/scale")
+FILTER = 'category in ["c1", "c2", "c3", "c4"] and year >= 2010'
+BATCH = 5000
+
+
+def pool_texts(root: Path, n_zh: int, n_other: int, n_queries: int) -> tuple[list[str], list[str]]:
+    """Pool texts (zh, then ja, then ko) and held-out query texts."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from index_perf import corpus
+
+    zh, zh_q = corpus(root, n_zh)
+    ja = list(dict.fromkeys(
+        c for line in (root / "JSICK/test.tsv").read_text(encoding="utf-8").splitlines()[1:]
+        for c in line.split("\t")[8:10] if c.strip()))
+    ko = list(dict.fromkeys(
+        c for f in ("sts-dev.tsv", "sts-test.tsv")
+        for line in (root / "KorSTS" / f).read_text(encoding="utf-8").splitlines()[1:]
+        for c in line.split("\t")[5:7] if c.strip()))
+    nq = n_queries // 4
+    queries = zh_q[: n_queries - 2 * nq] + ja[n_other : n_other + nq] + ko[n_other : n_other + nq]
+    return zh + ja[:n_other] + ko[:n_other], queries
+
+
+class Pool:
+    """Real texts with their language, tokens and e5 vectors."""
+
+    def __init__(self, root: Path, n_zh: int, n_other: int, n_queries: int) -> None:
+        self.texts, self.qtexts = pool_texts(root, n_zh, n_other, n_queries)
+        self.norm = [normalise(t) for t in self.texts]
+        self.lang = [detect(t).lang for t in self.norm]
+        self.tokens = [keyword_tokens(t, lang=lang) for t, lang in zip(self.norm, self.lang, strict=True)]
+        cache = ART / f"pool_{len(self.texts)}_{len(self.qtexts)}.npz"
+        if cache.exists():
+            saved = np.load(cache)
+            self.vecs, self.qvecs = saved["vecs"], saved["qvecs"]
+        else:
+            from yuyi.models import load_encoder
+
+            enc = load_encoder("multilingual-e5-small", backend="onnx-int8")
+            t0 = time.perf_counter()
+            self.vecs = enc.encode(self.texts, kind="passage", batch_size=64)
+            self.qvecs = enc.encode(self.qtexts, kind="query", batch_size=64)
+            console.print(f"encoded {len(self.texts):,} pool texts in {time.perf_counter() - t0:.0f} s")
+            ART.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, vecs=self.vecs, qvecs=self.qvecs)
+        groups = sorted(set(self.lang))
+        self.gid = np.array([groups.index(g) for g in self.lang])
+        self.members = [np.flatnonzero(self.gid == g) for g in range(len(groups))]
+
+    def pairs(self, n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        a = rng.integers(0, len(self.texts), n)
+        b = np.empty(n, dtype=np.int64)
+        for g, m in enumerate(self.members):
+            sel = self.gid[a] == g
+            b[sel] = m[rng.integers(0, len(m), int(sel.sum()))]
+        return a, b
+
+    def vectors(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        v = self.vecs[a] + self.vecs[b]
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    def records(self, start: int, a: np.ndarray, b: np.ndarray) -> list[ChunkRecord]:
+        vecs = self.vectors(a, b)
+        out = []
+        for j, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+            i = start + j
+            text = f"{self.texts[x]}。{self.texts[y]}"
+            out.append(ChunkRecord(f"s{i}#0", f"s{i}", text, f"{self.norm[x]}。{self.norm[y]}", self.lang[x], 0,
+                                   len(text), self.tokens[x] + self.tokens[y], vecs[j],
+                                   metadata={"category": f"c{i % 20}", "year": 2000 + i % 25},
+                                   acl=[] if i % 5 else [f"g{i % 3}"]))
+        return out
+
+
+def pct(values: list[float]) -> tuple[float, float]:
+    return float(np.percentile(values, 50) * 1000), float(np.percentile(values, 95) * 1000)
+
+
+def build(pool: Pool, uri: str, n: int) -> dict:
+    st = open_store(uri)
+    if st.has_collection("scale"):
+        st.drop_collection("scale")
+    st.create_collection("scale", "multilingual-e5-small", pool.vecs.shape[1])
+    a, b = pool.pairs(n)
+    t0 = time.perf_counter()
+    make_s = 0.0
+    for i in range(0, n, BATCH):
+        tm = time.perf_counter()
+        recs = pool.records(i, a[i : i + BATCH], b[i : i + BATCH])
+        make_s += time.perf_counter() - tm
+        st.replace_documents("scale", [DocumentState(r.doc_id, "x", 1) for r in recs], recs)
+        if i % 100_000 == 0:
+            console.print(f"  {uri}: {i + len(recs):,}/{n:,} written ({time.perf_counter() - t0:.0f} s)")
+    write_s = time.perf_counter() - t0 - make_s
+    t1 = time.perf_counter()
+    st.flush("scale")  # local: builds and saves the HNSW and BM25 indexes; Milvus: seals the segments
+    st.close()
+    index_s = time.perf_counter() - t1
+    return {"write_s": write_s, "index_s": index_s, "vectors_per_s": n / (write_s + index_s)}
+
+
+def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
+    """Runs in a fresh process: everything a serving process would see."""
+    out: dict = {"rss_before_store_mb": rss_mb()}  # imports, text analysers, the pool
+    t0 = time.perf_counter()
+    st = open_store(uri)
+    local = hasattr(st, "snapshot")
+    keyword = local or st.get_meta("scale").get("search_defaults", {}).get("mode") != "dense"
+    st.dense_search("scale", pool.qvecs[0], 10)
+    if keyword:
+        st.keyword_search("scale", pool.tokens[0], 10)
+    out["reopen_s"] = time.perf_counter() - t0
+    qv, qt = pool.qvecs[:queries], [keyword_tokens(normalise(q)) for q in pool.qtexts[:queries]]
+    lat, found = [], []
+    for v in qv:
+        t = time.perf_counter()
+        found.append([int(h.chunk_id[1:].split("#")[0]) for h in st.dense_search("scale", v, 10)])
+        lat.append(time.perf_counter() - t)
+    out["dense_p50"], out["dense_p95"] = pct(lat)
+    if keyword:
+        lat = []
+        for toks in qt:
+            t = time.perf_counter()
+            st.keyword_search("scale", toks, 10)
+            lat.append(time.perf_counter() - t)
+        out["keyword_p50"], out["keyword_p95"] = pct(lat)
+        lat = []
+        for v, toks in zip(qv, qt, strict=True):
+            t = time.perf_counter()
+            legs = {"dense": st.dense_search("scale", v, 50, FILTER, ["g1"], "zh"),
+                    "keyword": st.keyword_search("scale", toks, 50, FILTER, ["g1"], "zh")}
+            fused = reciprocal_rank_fusion(legs)
+            st.get_chunks("scale", sorted(fused, key=lambda c: -fused[c])[:10])
+            lat.append(time.perf_counter() - t)
+        out["hybrid_filtered_p50"], out["hybrid_filtered_p95"] = pct(lat)
+    out["upsert_to_dense_ms"], out["upsert_to_keyword_ms"] = upsert_latency(pool, st, n, keyword)
+    out["rss_mb"] = rss_mb()
+    a, b = pool.pairs(n)
+    vecs = np.empty((n, pool.vecs.shape[1]), dtype=np.float32)
+    for i in range(0, n, 100_000):
+        vecs[i : i + 100_000] = pool.vectors(a[i : i + 100_000], b[i : i + 100_000])
+    recall = []
+    for v, got in zip(qv, found, strict=True):
+        exact = set(np.argpartition(-(vecs @ v), 10)[:10].tolist())
+        recall.append(len(exact & set(got)) / 10)
+    out["recall@10"] = float(np.mean(recall))
+    st.close()
+    return out
+
+
+def upsert_latency(pool: Pool, st, n: int, keyword: bool, count: int = 20) -> tuple[list[float], list[float]]:
+    """One new document at a time: ms from the write's start until each leg returns it first."""
+    dense, kw = [], []
+    a, b = pool.pairs(count, seed=99)
+    for k in range(count):
+        rec = pool.records(n + k, a[k : k + 1], b[k : k + 1])[0]
+        rec.tokens = [*rec.tokens, f"upsert{k}marker"]
+        t = time.perf_counter()
+        st.replace_documents("scale", [DocumentState(rec.doc_id, "x", 1)], [rec])
+        st.flush("scale")
+        ok_d = ok_k = None
+        while ok_d is None or (keyword and ok_k is None):
+            now = time.perf_counter()
+            if now - t > 30:
+                break
+            if ok_d is None and st.dense_search("scale", rec.vector, 1)[0].chunk_id == rec.chunk_id:
+                ok_d = time.perf_counter() - t
+            if keyword and ok_k is None:
+                hits = st.keyword_search("scale", [f"upsert{k}marker"], 1)
+                if hits and hits[0].chunk_id == rec.chunk_id:
+                    ok_k = time.perf_counter() - t
+        dense.append((ok_d if ok_d is not None else float("inf")) * 1000)
+        kw.append((ok_k if ok_k is not None else float("inf")) * 1000)
+    st.delete_documents("scale", [f"s{n + k}" for k in range(count)])
+    return dense, kw
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def disk_mb(uri: str) -> float:
+    path = Path(uri)
+    if not path.exists():
+        return float("nan")
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--milvus", help="a Milvus URI (milvus://host:port) to run the same table against")
+    ap.add_argument("--milvus-sizes", default="100000")
+    ap.add_argument("--pool-zh", type=int, default=14_000)
+    ap.add_argument("--pool-other", type=int, default=3_000)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--data-dir")
+    ap.add_argument("--measure", nargs=2, metavar=("URI", "N"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    pool = Pool(data_dir(args.data_dir), args.pool_zh, args.pool_other, args.queries)
+    if args.measure:
+        print("RESULT " + json.dumps(measure(pool, args.measure[0], int(args.measure[1]), args.queries)))
+        return
+    console.print(f"pool: {len(pool.texts):,} real texts ({', '.join(sorted(set(pool.lang)))}), "
+                  f"{len(pool.qtexts)} held-out queries")
+    runs = [("embedded", str(ART / f"local_{n}"), int(n)) for n in args.sizes.split(",")]
+    if args.milvus:
+        runs += [("milvus", args.milvus, int(n)) for n in args.milvus_sizes.split(",")]
+    rows = []
+    for store, uri, n in runs:
+        if store == "embedded":
+            shutil.rmtree(uri, ignore_errors=True)
+        console.print(f"[bold]{store} {n:,}[/]: building")
+        row = {"store": store, "n": n, **build(pool, uri, n)}
+        proc = subprocess.run([sys.executable, __file__, "--measure", uri, str(n), "--queries", str(args.queries),
+                               "--pool-zh", str(args.pool_zh), "--pool-other", str(args.pool_other)],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        result = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+        if proc.returncode or not result:
+            console.print(proc.stderr[-3000:])
+            raise SystemExit(f"measuring {store} {n} failed")
+        row.update(json.loads(result[-1][7:]), disk_mb=disk_mb(uri) if store == "embedded" else float("nan"))
+        rows.append(row)
+        console.print(row)
+        (ART / "results.json").write_text(json.dumps(rows, indent=2))
+    print_table(rows)
+
+
+def print_table(rows: list[dict]) -> None:
+    table = Table(title="Scale: store share of each search (query encoding excluded), 2-core CPU")
+    cols = ["store", "chunks", "ingest vec/s", "reopen s", "dense p50/p95 ms", "recall@10", "keyword p50/p95 ms",
+            "filtered hybrid p50/p95 ms", "upsert→dense ms p50/max", "upsert→keyword ms p50/max", "RSS MB (store)",
+            "disk MB"]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for r in rows:
+        table.add_row(r["store"], f"{r['n']:,}", f"{r['vectors_per_s']:,.0f}", f"{r['reopen_s']:.2f}",
+                      _pair(r, "dense"), f"{r['recall@10']:.3f}", _pair(r, "keyword"), _pair(r, "hybrid_filtered"),
+                      _upsert(r["upsert_to_dense_ms"]),
+                      _upsert(r["upsert_to_keyword_ms"]) if "keyword_p50" in r else "n/a", f"{r['rss_mb']:.0f} (+{r['rss_mb'] - r['rss_before_store_mb']:.0f})",
+                      f"{r['disk_mb']:.0f}")
+    console.print(table)
+
+
+def _pair(r: dict, key: str) -> str:
+    return f"{r[key + '_p50']:.1f} / {r[key + '_p95']:.1f}" if key + "_p50" in r else "n/a"
+
+
+def _upsert(ms: list[float]) -> str:
+    ok = [x for x in ms if np.isfinite(x)]
+    if not ok:
+        return "not found"
+    missed = f" ({len(ms) - len(ok)} missed)" if len(ok) < len(ms) else ""
+    return f"{np.median(ok):.0f} / {max(ok):.0f}{missed}"
+
+
+if __name__ == "__main__":
+    main()
