@@ -281,7 +281,8 @@ def print_table(rows: list[dict]) -> None:
         table.add_row(r["store"], f"{r['n']:,}", f"{r['vectors_per_s']:,.0f}", f"{r['reopen_s']:.2f}",
                       _pair(r, "dense"), f"{r['recall@10']:.3f}", _pair(r, "keyword"), _pair(r, "hybrid_filtered"),
                       _upsert(r["upsert_to_dense_ms"]),
-                      _upsert(r["upsert_to_keyword_ms"]) if "keyword_p50" in r else "n/a", f"{r['rss_mb']:.0f} (+{r['rss_mb'] - r['rss_before_store_mb']:.0f})",
+                      _upsert(r["upsert_to_keyword_ms"]) if "keyword_p50" in r else "n/a",
+                      f"{r['rss_mb']:.0f} (+{r['rss_mb'] - r['rss_before_store_mb']:.0f})",
                       f"{r['disk_mb']:.0f}")
     console.print(table)
 
