@@ -23,6 +23,7 @@ from yuyi.index import CollectionInfo, Store, open_store
 from yuyi.index.base import CollectionNotFound, model_mismatch
 from yuyi.index.filters import INT_RANGE
 from yuyi.index.ingest import IngestReport, ingest
+from yuyi.index.migrate import MigrationReport
 from yuyi.index.readers import Document, ReadFailure
 from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
 from yuyi.search.engine import Rescorer, Searcher, SearchResults
@@ -45,10 +46,13 @@ class Collection:
         self._searcher: Searcher | None = None
         self._defaults: tuple[float, SearchParams] | None = None
         self._lock = threading.Lock()
+        self._target = store.resolve(name)  # the version answering now (yuyi migrate switches it)
         try:
-            stored: str | None = store.get_meta(name)["model"]
+            meta = store.get_meta(self._target)
         except CollectionNotFound:
-            stored = None
+            meta = {}
+        stored: str | None = meta.get("model")
+        self._stored_backend = (meta.get("loaded_as") or {}).get("backend")  # what `yuyi migrate` used
         self.existed = stored is not None  # when opened
         wanted = model or (encoder.name if encoder is not None else None)
         if stored and wanted and _bare(wanted) != stored and (encoder is None or encoder.name != stored):
@@ -62,16 +66,48 @@ class Collection:
         """The collection's model, loaded once (the configured backend unless one was given)."""
         with self._lock:
             if self._encoder is None:
-                self._encoder = load_encoder(self._model_arg, backend=self.backend, device=self.device)
+                self._encoder = load_encoder(self._model_arg, backend=self.backend or self._stored_backend,
+                                             device=self.device)
             return self._encoder
 
     def searcher(self, keyword_only: bool = False) -> Searcher:
-        """The searcher over this collection (rebuilt after writes, which change its `info`)."""
-        if self._searcher is None or (self._searcher.encoder is None and not keyword_only):
-            self.store.get_meta(self.name)  # a missing collection fails here, before a model loads
-            self._searcher = Searcher(self.store, self.name, keyword_only=True) if keyword_only else \
-                Searcher(self.store, self.name, encoder=self.encoder)
-        return self._searcher
+        """The searcher over this collection's current version (rebuilt after writes, which
+        change its `info`, and after `yuyi migrate` switched the version)."""
+        target = self.follow()
+        with self._lock:
+            searcher = self._searcher
+        if searcher is None or searcher.collection != target or (searcher.encoder is None and not keyword_only):
+            self.store.get_meta(target)  # a missing collection fails here, before a model loads
+            searcher = Searcher(self.store, target, keyword_only=True) if keyword_only else \
+                Searcher(self.store, target, encoder=self.encoder)
+            with self._lock:
+                self._searcher = searcher
+        return searcher
+
+    def follow(self) -> str:
+        """The version answering now; after a `yuyi migrate` switch (or rollback) the model,
+        searcher and defaults follow it (one `stat` per call when nothing changed)."""
+        target = self.store.resolve(self.name)
+        if target == self._target:
+            return target
+        try:
+            meta = self.store.get_meta(target)
+        except CollectionNotFound:
+            return target
+        model = meta["model"]
+        with self._lock:
+            if self._encoder is not None and self._encoder.name != model:
+                self._encoder = None
+            if model != self.model:
+                self.model, self._model_arg = model, (meta.get("loaded_as") or {}).get("load", model)
+            self._stored_backend = (meta.get("loaded_as") or {}).get("backend")
+            self._target, self._searcher, self._defaults = target, None, None
+        return target
+
+    @property
+    def version(self) -> str:
+        """The physical collection behind the name (its own name unless migrated)."""
+        return self.follow().removeprefix("=")
 
     @property
     def defaults(self) -> SearchParams:
@@ -115,7 +151,10 @@ class Collection:
             docs: Iterable[Document] = (as_document(d, i) for i, d in enumerate(documents))
         else:
             docs = [as_document(d, i) for i, d in enumerate(documents)]
-        report = ingest(self.store, self.name, docs, encoder or self.encoder, batch_docs=batch_docs,
+        target = self.follow()
+        if encoder is not None and encoder.name != self.model:  # the served model, after a migration
+            encoder = None
+        report = ingest(self.store, target, docs, encoder or self.encoder, batch_docs=batch_docs,
                         max_tokens=max_tokens, overlap=overlap, failures=failures, on_batch=on_batch)
         self._searcher = None
         return report
@@ -126,9 +165,41 @@ class Collection:
             ids = [ids]
         if ids is None and filter is None:
             raise InputError("delete needs document ids or a filter")
-        removed = self.store.delete_documents(self.name, list(ids) if ids is not None else None, filter)
+        removed = self.store.delete_documents(self.follow(), list(ids) if ids is not None else None, filter)
         self._searcher = None
         return removed
+
+    # ---- model migration (yuyi.index.migrate) -----------------------------------------------
+    def migrate(self, model: str, backend: str | None = None, sample: int = 20,
+                on_progress: Callable[[str], None] | None = None) -> MigrationReport:
+        """Re-embed this collection with `model` into a new version while this one keeps serving
+        and taking writes (they reach the new one too), verify it, then switch the name to it."""
+        from yuyi.index.migrate import migrate
+
+        if not self.exists():
+            raise CollectionNotFound(f"collection {self.name!r} does not exist")
+        enc = load_encoder(model, backend=backend or self.backend, device=self.device)
+
+        def write(target: str, docs: list[Document]) -> None:
+            ingest(self.store, target, docs, enc)
+
+        report = migrate(self.store, self.name, enc, model, write, sample, on_progress)
+        self.follow()
+        return report
+
+    def rollback(self) -> dict:
+        """Switch the name back to the version before the last migration (writes since copied back)."""
+        from yuyi.index.migrate import rollback
+
+        def encoder_for(load: str, backend: str | None) -> Encoder:
+            return load_encoder(load, backend=backend or self.backend, device=self.device)
+
+        def write(target: str, docs: list[Document], enc: Encoder) -> None:
+            ingest(self.store, target, docs, enc)
+
+        out = rollback(self.store, self.name, encoder_for, write)
+        self.follow()
+        return out
 
     def drop(self) -> None:
         self.store.drop_collection(self.name)
@@ -146,14 +217,24 @@ class Collection:
                     ) -> list[SearchResults]:
         """Many queries, their vectors encoded as one batch."""
         p = (params or self.defaults).replace(**changes)
-        return self.searcher(keyword_only=p.mode == "keyword").search_many(queries, p, self._reranker(p))
+        searcher = self.searcher(keyword_only=p.mode == "keyword")
+        out = searcher.search_many(queries, p, self._reranker(p))
+        for results in out:
+            results.model, results.version = searcher.info.model, searcher.collection.removeprefix("=")
+        return out
 
-    def search_vector(self, query: str, vector: Any, params: SearchParams, reranker: Rescorer | None = None
-                      ) -> SearchResults:
-        """Search with a query vector encoded elsewhere (the server's micro-batcher); `reranker`
-        is the loaded one to use when `params.rerank` is set (else it is loaded by name)."""
+    def search_vector(self, query: str, vector: Any, params: SearchParams, reranker: Rescorer | None = None,
+                      vector_model: str | None = None) -> SearchResults:
+        """Search with a query vector encoded elsewhere (the server's micro-batcher) by
+        `vector_model` (re-encoded here if the collection's model is another: a migration may
+        have switched it meanwhile); `reranker` is the loaded one for `params.rerank`."""
         rescorer = reranker or self._reranker(params)
-        return self.searcher(keyword_only=vector is None).search_vector(query, vector, params, rescorer)
+        searcher = self.searcher(keyword_only=vector is None)
+        if vector is not None and vector_model is not None and vector_model != searcher.info.model:
+            vector = self.encoder.encode([query], kind="query")[0]
+        results = searcher.search_vector(query, vector, params, rescorer)
+        results.model, results.version = searcher.info.model, searcher.collection.removeprefix("=")
+        return results
 
     def _reranker(self, params: SearchParams) -> Rescorer | None:
         if not params.rerank:

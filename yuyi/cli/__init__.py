@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from yuyi.cli import bench, config, demo, embed, evaluate, export, index, models, serve, text, train, tune
+from yuyi.cli import bench, config, demo, embed, evaluate, export, index, migrate, models, serve, text, train, tune
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -31,6 +31,7 @@ app.command("similarity")(embed.similarity)
 app.command("demo")(demo.demo)
 app.command("export")(export.export)
 app.command("config")(config.config)
+app.command("migrate")(migrate.migrate)
 
 
 def main() -> None:

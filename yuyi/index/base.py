@@ -74,6 +74,7 @@ class Store(ABC):
     """A place that holds collections. All methods validate names and raise StoreError."""
 
     backend: str = "abstract"
+    supports_aliases: bool = False  # `yuyi migrate` (see yuyi.index.migrate)
 
     @abstractmethod
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None: ...
@@ -138,6 +139,24 @@ class Store(ABC):
     @abstractmethod
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]: ...
+
+    # ---- aliases and migration (the embedded store; see yuyi.index.migrate) -------------------
+    def resolve(self, name: str) -> str:
+        """A reference to the version of `name` that answers now (stays on it after a switch)."""
+        return name
+
+    def switch_alias(self, name: str, target: str | None, event: dict) -> None:
+        raise StoreError(f"{self.backend} store: `yuyi migrate` (collection aliases) is not supported here yet; "
+                         "it works on the embedded store")
+
+    def alias_history(self, name: str) -> list[dict]:
+        return []
+
+    def document_rows(self, name: str, after: str = "", limit: int = 500, since: float | None = None
+                      ) -> list[tuple[str, int, float]]:
+        """(doc_id, chunks, updated) in doc_id order after `after`, optionally only those written
+        at or after `since` (epoch seconds)."""
+        raise StoreError(f"{self.backend} store cannot list documents for a migration yet")
 
     def flush(self, name: str | None = None) -> None:  # noqa: B027 - optional hook
         """Persist derived indexes (no-op where the backend does it itself)."""

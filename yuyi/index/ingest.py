@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -92,13 +93,14 @@ def ingest(store: Store, collection: str, documents: Iterable[Document], encoder
     store.ensure_collection(collection, encoder.name, encoder.dim, normalize=True)
     store.record_encoder(collection, encoder.label)
     report = IngestReport(failed=failures if failures is not None else [])
-    settings = {"model": encoder.name, "max_tokens": max_tokens, "overlap": overlap, "chunker": CHUNKER_VERSION,
-                "analyzer": ANALYZER_VERSION}
+    settings = ingest_settings(encoder, max_tokens, overlap)
     batch: dict[str, Document] = {}
 
     def flush_batch() -> None:
         if batch:
-            _index_batch(store, collection, list(batch.values()), encoder, settings, max_tokens, overlap, report)
+            docs = list(batch.values())
+            _index_batch(store, collection, docs, encoder, settings, max_tokens, overlap, report)
+            mirror_upsert(store, collection, docs, max_tokens, overlap)
             batch.clear()
             if on_batch:
                 on_batch(report)
@@ -116,6 +118,35 @@ def ingest(store: Store, collection: str, documents: Iterable[Document], encoder
     report.store_seconds += time.perf_counter() - ts
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def ingest_settings(encoder: Encoder, max_tokens: int | None, overlap: int) -> dict:
+    """What a document's stored hash depends on besides its content."""
+    return {"model": encoder.name, "max_tokens": max_tokens, "overlap": overlap, "chunker": CHUNKER_VERSION,
+            "analyzer": ANALYZER_VERSION}
+
+
+_mirror_encoders: dict[str, Encoder] = {}
+_mirror_lock = threading.Lock()
+
+
+def mirror_upsert(store: Store, collection: str, docs: list[Document], max_tokens: int | None = None,
+                  overlap: int = 0) -> None:
+    """While `yuyi migrate` builds a new version of `collection`, repeat a write there with the
+    new model (yuyi.index.migrate); acknowledged only once both are written."""
+    migration = store.get_meta(collection).get("migration")
+    if not migration:
+        return
+    key = f"{migration['load']}@{migration['backend']}"
+    with _mirror_lock:
+        enc = _mirror_encoders.get(key)
+        if enc is None:
+            from yuyi.models import load_encoder
+
+            enc = _mirror_encoders[key] = load_encoder(migration["load"], backend=migration["backend"])
+    report = IngestReport()
+    _index_batch(store, migration["shadow"], docs, enc, ingest_settings(enc, max_tokens, overlap), max_tokens,
+                 overlap, report)
 
 
 def _index_batch(store: Store, collection: str, docs: list[Document], encoder: Encoder, settings: dict,

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from yuyi.index import filters
+from yuyi.index.aliases import AliasFile
 from yuyi.index.base import (
     ChunkRecord,
     CollectionInfo,
@@ -121,18 +122,24 @@ class LocalStore(Store):
     """Collections as folders under one root directory."""
 
     backend = "local"
+    supports_aliases = True
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser()
         self.root.mkdir(parents=True, exist_ok=True)
         self._open: dict[str, _Collection] = {}
         self._lock = threading.Lock()
+        self.aliases = AliasFile(self.root)
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
-    def _col(self, name: str) -> _Collection:
-        validate_name(name)
+    def _col(self, name: str, resolve: bool = True) -> _Collection:
+        if name.startswith("="):  # a pinned version (`resolve`): no alias lookup
+            name = validate_name(name[1:])
+        else:
+            validate_name(name)
+            name = self.aliases.resolve(name) if resolve else name
         with self._lock:
             if name not in self._open:
                 if not (self.root / name / "yuyi.sqlite").exists():
@@ -141,9 +148,9 @@ class LocalStore(Store):
             return self._open[name]
 
     @contextmanager
-    def _using(self, name: str) -> Iterator[_Collection]:
+    def _using(self, name: str, resolve: bool = True) -> Iterator[_Collection]:
         """The open collection with its lock held; a dropped one is reported as gone."""
-        col = self._col(name)
+        col = self._col(name, resolve)
         with col.lock:
             if col.closed:
                 raise CollectionNotFound(f"collection {name!r} does not exist (it was dropped)")
@@ -151,12 +158,12 @@ class LocalStore(Store):
 
     # ---- collections ------------------------------------------------------------------------
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
-        validate_name(name)
+        name = validate_name(name.removeprefix("="))
         path = self.root / name
         meta = {"model": model, "dim": int(dim), "normalize": bool(normalize), "generation": 0,
                 "created": time.time(), "schema": 1, "index_params": {**HNSW, "exact_max": EXACT_MAX}}
         with self._lock:  # nobody opens it before its metadata is written
-            if (path / "yuyi.sqlite").exists():
+            if (path / "yuyi.sqlite").exists() or name in self.aliases.read()["aliases"]:
                 raise StoreError(f"collection {name!r} already exists")
             path.mkdir(parents=True, exist_ok=True)
             col = _Collection(path)
@@ -166,14 +173,42 @@ class LocalStore(Store):
             self._open[name] = col
 
     def list_collections(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if (p / "yuyi.sqlite").exists())
+        """Collections by the names clients use: an alias instead of the versions behind it."""
+        physical = {p.name for p in self.root.iterdir() if (p / "yuyi.sqlite").exists()}
+        return sorted((physical - self.aliases.hidden()) | set(self.aliases.read()["aliases"]))
+
+    def has_collection(self, name: str) -> bool:
+        if name.startswith("="):
+            return (self.root / validate_name(name[1:]) / "yuyi.sqlite").exists()
+        return super().has_collection(name)
+
+    # ---- aliases (yuyi migrate) -------------------------------------------------------------
+    def resolve(self, name: str) -> str:
+        """`=physical`: the version behind `name` now, which stays the same after a switch."""
+        if name.startswith("="):
+            return "=" + validate_name(name[1:])
+        return "=" + self.aliases.resolve(validate_name(name))
+
+    def switch_alias(self, name: str, target: str | None, event: dict) -> None:
+        self.aliases.switch(validate_name(name), target, event)
+
+    def alias_history(self, name: str) -> list[dict]:
+        return list(self.aliases.read()["history"].get(name, []))
+
+    def document_rows(self, name: str, after: str = "", limit: int = 500, since: float | None = None
+                      ) -> list[tuple[str, int, float]]:
+        with self._using(name) as col:
+            return col.content.document_rows(after, limit, since)
 
     def info(self, name: str) -> CollectionInfo:
         with self._using(name) as col:
             meta = col.content.meta()
             chunks, docs = col.content.counts()
+        alias = {"alias": {"target": col.path.name, "history": self.alias_history(name)}} \
+            if self.alias_history(name) else {}
         return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
-                              {"path": str(col.path), "generation": meta["generation"],
+                              {**alias, "path": str(col.path), "generation": meta["generation"],
+                               "migration": meta.get("migration"),
                                "vectors_from": meta.get("encoders", []),
                                "search_defaults": meta.get("search_defaults", {}),
                                "index_params": meta.get("index_params", {**HNSW, "exact_max": EXACT_MAX})})
@@ -187,9 +222,22 @@ class LocalStore(Store):
             col.content.set_meta({check_meta_key(key): value})
 
     def drop_collection(self, name: str) -> None:
-        with self._using(name) as col, self._lock:  # nobody reopens the files while they go
-            if self._open.get(name) is col:
-                del self._open[name]
+        """Drop a collection; an alias takes every version behind it (current and rolled back)."""
+        if name.startswith("="):
+            return self._drop_physical(validate_name(name[1:]))
+        current = self.aliases.resolve(validate_name(name))
+        others = [v for v in self.aliases.versions(name) if v != current]
+        self._drop_physical(current)
+        for version in others:
+            if (self.root / version / "yuyi.sqlite").exists():
+                self._drop_physical(version)
+        if others:
+            self.aliases.forget(name)
+
+    def _drop_physical(self, physical: str) -> None:
+        with self._using(physical, resolve=False) as col, self._lock:  # nobody reopens the files while they go
+            if self._open.get(physical) is col:
+                del self._open[physical]
             col.close()
             shutil.rmtree(col.path)
 
@@ -248,7 +296,11 @@ class LocalStore(Store):
                 col.content.drop_documents(ids)
                 return []
 
-            return self._replace(col, ids, write, [], [])
+            removed = self._replace(col, ids, write, [], [])
+            migration = col.content.meta().get("migration")
+        if migration:  # yuyi migrate is building a new version: it loses the documents too
+            self.delete_documents(migration["shadow"], ids)
+        return removed
 
     # ---- reads --------------------------------------------------------------------------------
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:

@@ -127,6 +127,13 @@ class Content:
                 out[d] = DocumentState(d, h, n)
         return out
 
+    def document_rows(self, after: str, limit: int, since: float | None) -> list[tuple[str, int, float]]:
+        where, params = "doc_id > ?", [after]
+        if since is not None:
+            where, params = where + " AND updated >= ?", [*params, since]
+        return self.db.execute(f"SELECT doc_id, n_chunks, updated FROM documents WHERE {where} ORDER BY doc_id "
+                               "LIMIT ?", (*params, limit)).fetchall()
+
     def doc_ids_matching(self, filter: str) -> list[str]:
         sql, params = filters.to_sql(filter)
         return [r[0] for r in self.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {sql}", params)]

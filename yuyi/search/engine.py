@@ -54,6 +54,8 @@ class SearchResults(list):
     un-reranked order was returned because reranking would not have finished in time)."""
 
     rerank: dict | None = None
+    model: str | None = None  # the collection's model and version that answered (see yuyi migrate)
+    version: str | None = None
 
 
 def highlight_terms(tokens: list[str], lang: str) -> list[str]:

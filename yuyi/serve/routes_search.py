@@ -8,6 +8,7 @@ import dataclasses
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 
+from yuyi.search.engine import SearchResults
 from yuyi.serve import schemas as s
 from yuyi.serve.auth import caller, visible
 from yuyi.serve.batching import Overloaded
@@ -34,6 +35,15 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
     params = body.params(defaults, list(key.groups) if key is not None else body.groups,
                          reranker.name if reranker else None, rt.settings.rerank_budget_ms)
     mode, degraded, vector = params.mode, None, None
+    served = await run_in_threadpool(lambda: coll.follow() and coll.model == rt.encoder.name)
+    if mode != "keyword" and not served:  # migrated to another model: the collection encodes its own queries
+        def own() -> SearchResults:
+            model, encoder = coll.model, coll.encoder
+            return coll.search_vector(body.query, encoder.encode([body.query], kind="query")[0], params, reranker,
+                                      model)
+
+        results = await run_in_threadpool(own)
+        return _response(rt, name, params, results, None)
     if mode != "keyword":
         try:
             budget = rt.settings.search_budget_ms / 1000 if mode == "hybrid" else None
@@ -52,11 +62,16 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
             mode = "keyword"
     # Degraded to keywords, a cosine floor has no meaning (BM25 scores are another unit): none applies.
     asked = params if mode == params.mode else dataclasses.replace(params, mode=mode, min_score=None)
-    results = await run_in_threadpool(coll.search_vector, body.query, vector, asked, reranker)
+    results = await run_in_threadpool(coll.search_vector, body.query, vector, asked, reranker, rt.encoder.name)
+    return _response(rt, name, params, results, degraded)
+
+
+def _response(rt: Runtime, name: str, params, results, degraded: str | None) -> s.SearchResponse:
     if results.rerank is not None:
         results.rerank["model"] = rt.reranker_label  # the name clients know it by, never a server path
         rt.metrics.rerank_seconds.observe(results.rerank["ms"] / 1000)
         if not results.rerank["applied"]:
             rt.metrics.rerank_skipped.labels(results.rerank["skipped"]).inc()
     return s.SearchResponse(collection=name, mode=params.mode, results=[r.as_dict() for r in results],
-                            min_score=params.min_score, degraded=degraded, rerank=results.rerank)
+                            min_score=params.min_score, degraded=degraded, rerank=results.rerank,
+                            model=results.model, version=results.version)

@@ -37,10 +37,16 @@ class Runtime:
         """The facade over one collection, sharing the served encoder and store. Only collections
         that exist are kept: requests naming others must not grow this map without bound."""
         from yuyi.collection import open_collection
+        from yuyi.index.base import ModelMismatch
 
         coll = self.collections.get(name)
         if coll is None:
-            coll = open_collection(name, self.store, encoder=self.encoder)
+            try:
+                coll = open_collection(name, self.store, encoder=self.encoder)
+            except ModelMismatch:  # migrated to another model: it loads its own
+                if not self.store.alias_history(name):
+                    raise
+                coll = open_collection(name, self.store)
             if coll.existed:
                 self.collections[name] = coll
         return coll

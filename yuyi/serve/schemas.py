@@ -188,6 +188,10 @@ class SearchResponse(BaseModel):
     degraded: Literal["keyword_only"] | None = Field(
         None, description="Set when hybrid search answered from the keyword leg alone (model busy or down).")
     rerank: RerankInfo | None = None
+    model: str | None = Field(None, description="The model whose vectors answered (changes when `yuyi migrate` "
+                              "switches the collection).")
+    version: str | None = Field(None, description="The collection version that answered (its own name, or the "
+                                "version a migration switched it to).")
 
 
 class RerankDocument(BaseModel):
