@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import yuyi.index.local as local
+import yuyi.index.local_collection as local_collection
 import yuyi.index.local_keyword as local_keyword
 from yuyi.index.base import ChunkRecord, DocumentState
 from yuyi.index.local import LocalStore
@@ -137,8 +138,8 @@ def test_reopen_catches_up_instead_of_rebuilding(tmp_path, builds, monkeypatch):
     """A large collection saves its indexes only now and then; another process (or one after a
     crash) loads the saved ones and catches up the writes since from SQLite."""
     monkeypatch.setattr(local, "EXACT_MAX", 0)  # HNSW path and the large-collection save policy
-    monkeypatch.setattr(local, "SAVE_MIN_ROWS", 10**9)
-    monkeypatch.setattr(local, "SAVE_FRACTION", 1.0)
+    monkeypatch.setattr(local_collection, "SAVE_MIN_ROWS", 10**9)
+    monkeypatch.setattr(local_collection, "SAVE_FRACTION", 1.0)
     docs = passages(30)
     a = LocalStore(tmp_path / "s")
     a.create_collection("c", "test", DIM)

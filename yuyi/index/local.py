@@ -14,7 +14,6 @@ rebuilt from SQLite. Nothing acknowledged can be lost.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 import threading
@@ -38,85 +37,10 @@ from yuyi.index.base import (
     check_meta_key,
     validate_name,
 )
-from yuyi.index.local_content import Content
-from yuyi.index.local_dense import EXACT_MAX, HNSW, DenseIndex, exact_top, unit_rows
-from yuyi.index.local_keyword import KeywordIndex
+from yuyi.index.local_collection import LocalCollection
+from yuyi.index.local_dense import EXACT_MAX, HNSW, exact_top, unit_rows
 
 __all__ = ["EXACT_MAX", "HNSW", "LocalStore"]
-
-SAVE_MIN_ROWS = 1_000  # a flush saves the derived indexes once this many rows changed …
-SAVE_FRACTION = 0.01  # … and this share of a collection above EXACT_MAX chunks (always when closing)
-
-
-class _Collection:
-    """One collection's content and derived indexes; every use holds `lock` (a drop waits for it)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.content = Content(path)
-        self.lock = threading.RLock()
-        self.closed = False
-        self.saved_gen = self._saved_generation()
-        self.unsaved_rows = 0  # rows written since the indexes were last saved
-        self._dense: DenseIndex | None = None
-        self.keyword = KeywordIndex(path, self.lock)
-
-    @property
-    def dense(self) -> DenseIndex:
-        if self._dense is None:  # after create_collection wrote the metadata
-            meta = self.content.meta()
-            self._dense = DenseIndex(self.path, meta["dim"], meta.get("index_params", {}))
-        return self._dense
-
-    def _saved_generation(self) -> int:
-        try:
-            return int(json.loads((self.path / "index_state.json").read_text())["generation"])
-        except (OSError, ValueError, KeyError):
-            return -1
-
-    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.content.all_vectors(self.dense.dim)
-
-    def _changes_since(self, max_rowid: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        return self.content.live_rowids(), self.content.vectors_above(max_rowid, self.dense.dim)
-
-    def hnsw(self):
-        return self.dense.hnsw_index(self.content.generation(), self._vectors, self._changes_since)
-
-    def exact(self) -> tuple[np.ndarray, np.ndarray] | None:
-        return self.dense.exact_matrix(self.content.generation(), self.content.counts()[0], self._vectors)
-
-    def bm25(self) -> KeywordIndex:
-        self.keyword.at(self.content.generation(), self.content.token_rows, self.content.live_rowids)
-        return self.keyword
-
-    def exact_over(self, q: np.ndarray, allowed: np.ndarray, k: int) -> tuple[list[int], list[float]]:
-        keys, mat = self.content.vectors_of(allowed, self.dense.dim)
-        return exact_top(keys, unit_rows(mat), q, None, k)
-
-    def save_indexes(self, force: bool = False) -> None:
-        """Write derived indexes with the generation they reflect (atomic renames). A large
-        collection saves only once enough rows changed (SAVE_MIN_ROWS, SAVE_FRACTION) or when
-        closed: rewriting a 1M-chunk HNSW after every one-document upsert would cost seconds each,
-        and reopening catches up the few rows written since the last save from SQLite."""
-        gen = self.content.generation()
-        if self.saved_gen == gen:
-            return
-        if not force and self.unsaved_rows < SAVE_MIN_ROWS:
-            chunks = self.content.counts()[0]
-            if chunks > EXACT_MAX and self.unsaved_rows < chunks * SAVE_FRACTION:
-                return
-        self.dense.save(self.hnsw(), gen)
-        self.bm25().save(self.content.token_rows)
-        (self.path / "index_state.json").write_text(json.dumps({"generation": gen}))
-        self.saved_gen, self.unsaved_rows = gen, 0
-
-    def close(self) -> None:
-        """Mark closed (under `lock`); a background keyword merge then discards its work."""
-        self.closed = True
-        self.keyword.close()
-        self.content.close()
-
 
 class LocalStore(Store):
     """Collections as folders under one root directory."""
@@ -127,14 +51,14 @@ class LocalStore(Store):
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser()
         self.root.mkdir(parents=True, exist_ok=True)
-        self._open: dict[str, _Collection] = {}
+        self._open: dict[str, LocalCollection] = {}
         self._lock = threading.Lock()
         self.aliases = AliasFile(self.root)
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
-    def _col(self, name: str, resolve: bool = True) -> _Collection:
+    def _col(self, name: str, resolve: bool = True) -> LocalCollection:
         if name.startswith("="):  # a pinned version (`resolve`): no alias lookup
             name = validate_name(name[1:])
         else:
@@ -144,11 +68,11 @@ class LocalStore(Store):
             if name not in self._open:
                 if not (self.root / name / "yuyi.sqlite").exists():
                     raise CollectionNotFound(f"collection {name!r} does not exist in {self.root}")
-                self._open[name] = _Collection(self.root / name)
+                self._open[name] = LocalCollection(self.root / name)
             return self._open[name]
 
     @contextmanager
-    def _using(self, name: str, resolve: bool = True) -> Iterator[_Collection]:
+    def _using(self, name: str, resolve: bool = True) -> Iterator[LocalCollection]:
         """The open collection with its lock held; a dropped one is reported as gone."""
         col = self._col(name, resolve)
         with col.lock:
@@ -166,7 +90,7 @@ class LocalStore(Store):
             if (path / "yuyi.sqlite").exists() or name in self.aliases.read()["aliases"]:
                 raise StoreError(f"collection {name!r} already exists")
             path.mkdir(parents=True, exist_ok=True)
-            col = _Collection(path)
+            col = LocalCollection(path)
             col.content.db.execute("BEGIN")
             col.content.set_meta(meta)
             col.content.db.execute("COMMIT")
@@ -259,7 +183,7 @@ class LocalStore(Store):
             self._replace(col, [d.doc_id for d in docs], write, [c.vector for c in chunks],
                           [store_tokens(c.tokens) for c in chunks])
 
-    def _replace(self, col: _Collection, doc_ids: list[str], write, vectors: list[np.ndarray],
+    def _replace(self, col: LocalCollection, doc_ids: list[str], write, vectors: list[np.ndarray],
                  tokens: list[str]) -> int:
         """One transaction: drop the chunks of `doc_ids`, run `write` (returns new row ids), bump the
         generation, commit; then keep the loaded ANN and keyword indexes in step (no rebuild).
@@ -307,7 +231,7 @@ class LocalStore(Store):
         with self._using(name) as col:
             return col.content.chunks(chunk_ids)
 
-    def _hits(self, col: _Collection, keys: list[int], scores: list[float]) -> list[Hit]:
+    def _hits(self, col: LocalCollection, keys: list[int], scores: list[float]) -> list[Hit]:
         names = col.content.chunk_ids(keys)
         return [Hit(names[key], s, r + 1) for r, (key, s) in enumerate(zip(keys, scores, strict=True))
                 if key in names]

@@ -1,0 +1,87 @@
+"""One embedded collection: its SQLite content and the dense and keyword indexes derived from
+it, kept at the content generation they reflect (see yuyi.index.local for the store)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from yuyi.index.local_content import Content
+from yuyi.index.local_dense import DenseIndex, exact_top, unit_rows
+from yuyi.index.local_keyword import KeywordIndex
+
+SAVE_MIN_ROWS = 1_000  # a flush saves the derived indexes once this many rows changed …
+SAVE_FRACTION = 0.01  # … and this share of a collection above EXACT_MAX chunks (always when closing)
+
+
+class LocalCollection:
+    """One collection's content and derived indexes; every use holds `lock` (a drop waits for it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.content = Content(path)
+        self.lock = threading.RLock()
+        self.closed = False
+        self.saved_gen = self._saved_generation()
+        self.unsaved_rows = 0  # rows written since the indexes were last saved
+        self._dense: DenseIndex | None = None
+        self.keyword = KeywordIndex(path, self.lock)
+
+    @property
+    def dense(self) -> DenseIndex:
+        if self._dense is None:  # after create_collection wrote the metadata
+            meta = self.content.meta()
+            self._dense = DenseIndex(self.path, meta["dim"], meta.get("index_params", {}))
+        return self._dense
+
+    def _saved_generation(self) -> int:
+        try:
+            return int(json.loads((self.path / "index_state.json").read_text())["generation"])
+        except (OSError, ValueError, KeyError):
+            return -1
+
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.content.all_vectors(self.dense.dim)
+
+    def _changes_since(self, max_rowid: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        return self.content.live_rowids(), self.content.vectors_above(max_rowid, self.dense.dim)
+
+    def hnsw(self):
+        return self.dense.hnsw_index(self.content.generation(), self._vectors, self._changes_since)
+
+    def exact(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.dense.exact_matrix(self.content.generation(), self.content.counts()[0], self._vectors)
+
+    def bm25(self) -> KeywordIndex:
+        self.keyword.at(self.content.generation(), self.content.token_rows, self.content.live_rowids)
+        return self.keyword
+
+    def exact_over(self, q: np.ndarray, allowed: np.ndarray, k: int) -> tuple[list[int], list[float]]:
+        keys, mat = self.content.vectors_of(allowed, self.dense.dim)
+        return exact_top(keys, unit_rows(mat), q, None, k)
+
+    def save_indexes(self, force: bool = False) -> None:
+        """Write derived indexes with the generation they reflect (atomic renames). A large
+        collection saves only once enough rows changed (SAVE_MIN_ROWS, SAVE_FRACTION) or when
+        closed: rewriting a 1M-chunk HNSW after every one-document upsert would cost seconds each,
+        and reopening catches up the few rows written since the last save from SQLite."""
+        gen = self.content.generation()
+        if self.saved_gen == gen:
+            return
+        if not force and self.unsaved_rows < SAVE_MIN_ROWS:
+            chunks = self.content.counts()[0]
+            if chunks > self.dense.exact_max and self.unsaved_rows < chunks * SAVE_FRACTION:
+                return
+        self.dense.save(self.hnsw(), gen)
+        self.bm25().save(self.content.token_rows)
+        (self.path / "index_state.json").write_text(json.dumps({"generation": gen}))
+        self.saved_gen, self.unsaved_rows = gen, 0
+
+    def close(self) -> None:
+        """Mark closed (under `lock`); a background keyword merge then discards its work."""
+        self.closed = True
+        self.keyword.close()
+        self.content.close()
