@@ -53,7 +53,7 @@ class LocalCollection:
         return self.dense.hnsw_index(self.content.generation(), self._vectors, self._changes_since)
 
     def exact(self) -> tuple[np.ndarray, np.ndarray] | None:
-        return self.dense.exact_matrix(self.content.generation(), self.content.counts()[0], self._vectors)
+        return self.dense.exact_matrix(self.content.generation(), self.content.more_than, self._vectors)
 
     def bm25(self) -> KeywordIndex:
         self.keyword.at(self.content.generation(), self.content.token_rows, self.content.live_rowids)
@@ -71,10 +71,9 @@ class LocalCollection:
         gen = self.content.generation()
         if self.saved_gen == gen:
             return
-        if not force and self.unsaved_rows < SAVE_MIN_ROWS:
-            chunks = self.content.counts()[0]
-            if chunks > self.dense.exact_max and self.unsaved_rows < chunks * SAVE_FRACTION:
-                return
+        if not force and self.unsaved_rows < SAVE_MIN_ROWS and self.content.more_than(self.dense.exact_max) \
+                and self.content.more_than(int(self.unsaved_rows / SAVE_FRACTION)):
+            return
         self.dense.save(self.hnsw(), gen)
         self.bm25().save(self.content.token_rows)
         (self.path / "index_state.json").write_text(json.dumps({"generation": gen}))

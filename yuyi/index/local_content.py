@@ -63,6 +63,10 @@ class Content:
         return (self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
                 self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
+    def more_than(self, n: int) -> bool:
+        """Whether the collection holds more than n chunks (reads n rows, not all of them)."""
+        return self.db.execute("SELECT 1 FROM chunks LIMIT 1 OFFSET ?", (max(int(n), 0),)).fetchone() is not None
+
     # ---- reads ------------------------------------------------------------------------------
     def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.db.execute("SELECT rowid, vector FROM chunks").fetchall()
