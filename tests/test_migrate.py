@@ -114,3 +114,37 @@ def test_cli_migrate_and_rollback(tmp_path, e5):
     assert found.returncode == 0 and json.loads(found.stdout.splitlines()[0])["doc_id"] == "en"  # English-only model
     back = yuyi("migrate", "faq", "--rollback")
     assert back.returncode == 0 and "back on faq" in back.stdout
+
+
+@pytest.mark.parametrize("backend", ["milvus-2.3-server", "milvus-lite-server"])
+def test_migrate_on_milvus_moves_a_native_alias(backend, uri_for, e5):
+    """On Milvus the name becomes a native alias (`alter_alias` switches every replica at once)."""
+    import uuid
+
+    store = open_store(uri_for(backend))
+    name = f"mig_{uuid.uuid4().hex[:8]}"
+    coll = open_collection(name, store, encoder=e5)
+    coll.add(DOCS)
+    other = open_collection(name, store, encoder=e5)
+
+    def during(message: str) -> None:
+        if message.startswith("copying"):
+            other.upsert([{"id": "pu-er", "text": "普洱茶产于云南，适合长期存放。"}])
+            other.delete(["en"])
+
+    report = coll.migrate(NEW_MODEL, backend="torch", on_progress=during)
+    assert report.switched and report.target == f"{name}__m1"
+    assert store.resolve(name) == f"={name}__m1" and coll.model == NEW_MODEL
+    assert sorted(doc_ids(coll)) == ["pu-er", "seoul", "tea", "tokyo", "watch"]
+    hits = coll.search("waterproof watch for swimming", mode="dense", top_k=1)
+    assert hits.model == NEW_MODEL and hits.version == f"{name}__m1"
+    listed = [n for n in store.list_collections() if n.startswith(name)]
+    assert listed == [name]
+    assert [e["event"] for e in store.alias_history(name)] == ["migrate"]
+    back = coll.rollback()
+    assert back["to"] == f"{name}__m0" and coll.model == e5.name  # the original, renamed aside
+    assert sorted(doc_ids(coll)) == ["pu-er", "seoul", "tea", "tokyo", "watch"]
+    assert coll.search("龙井茶", mode="dense", top_k=1)[0].doc_id == "tea"
+    store.drop_collection(name)
+    assert not [n for n in store.list_collections() if n.startswith(name)]
+    store.close()

@@ -20,6 +20,7 @@ acknowledged, which Milvus Lite never shows. A create that fails leaves no colle
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from yuyi.index.base import (
     check_meta_key,
     validate_name,
 )
+from yuyi.index.milvus_aliases import MilvusAliases
 from yuyi.index.milvus_support import (
     MAX_TEXT_BYTES,
     CheckedClient,
@@ -50,7 +52,7 @@ BM25_SINCE = (2, 5)
 STRONG = {"consistency_level": "Strong"}
 
 
-class MilvusStore(Store):
+class MilvusStore(MilvusAliases, Store):
     backend = "milvus"
 
     def __init__(self, uri: str, token: str | None = None) -> None:
@@ -79,12 +81,15 @@ class MilvusStore(Store):
         return f"MilvusStore({self.uri!r})"
 
     def _check(self, name: str) -> str:
-        """The collection exists and is loaded (Milvus releases collections across restarts)."""
-        validate_name(name)
+        """The name to call Milvus with (an alias resolves there; `=name` pins a version), once
+        the collection exists and is loaded (Milvus releases collections across restarts)."""
+        name = validate_name(name.removeprefix("="))
         if name in self._loaded:
             return name
         if not self.client.has_collection(name):
-            raise CollectionNotFound(f"collection {name!r} does not exist at {self.uri}")
+            time.sleep(0.2)  # a first `yuyi migrate` switch renames, then aliases: ride over the gap
+            if not self.client.has_collection(name):
+                raise CollectionNotFound(f"collection {name!r} does not exist at {self.uri}")
         state = str(self.client.get_load_state(name).get("state", ""))
         if "Loaded" not in state:
             self.client.load_collection(name)
@@ -94,7 +99,7 @@ class MilvusStore(Store):
     # ---- collections ------------------------------------------------------------------------
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
         """Dense + BM25 legs (dense only below Milvus 2.5); nothing is left behind on failure."""
-        validate_name(name)
+        name = validate_name(name.removeprefix("="))
         if self.client.has_collection(name):
             raise StoreError(f"collection {name!r} already exists")
         try:
@@ -152,7 +157,7 @@ class MilvusStore(Store):
             raise StoreError(f"collection {name!r} at {self.uri} was not created by yuyi")
         return meta
 
-    def list_collections(self) -> list[str]:
+    def _physical(self) -> list[str]:
         out = []
         for name in self.client.list_collections():
             try:
@@ -163,18 +168,21 @@ class MilvusStore(Store):
         return sorted(out)
 
     def info(self, name: str) -> CollectionInfo:
-        meta = self._meta(self._check(name))
+        name = self._check(name)
+        meta = self._meta(name)
         chunks = self._count(name)
         docs = len({r["doc_id"] for r in self._query_all(name, "", ["doc_id"])}) if chunks else 0
         return CollectionInfo(name, meta["model"], meta["dim"], meta["normalize"], chunks, docs, self.backend,
                               {"uri": self.uri, "vectors_from": meta.get("encoders", []),
+                               "alias_history": meta.get("alias_history", []), "migration": meta.get("migration"),
                                "search_defaults": meta.get("search_defaults", {})})
 
     def get_meta(self, name: str) -> dict:
         return self._meta(self._check(name))
 
     def set_meta(self, name: str, key: str, value: object) -> None:
-        meta = self._meta(self._check(name))
+        name = self._check(name)
+        meta = self._meta(name)
         meta[check_meta_key(key)] = value
         self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
 
@@ -193,9 +201,12 @@ class MilvusStore(Store):
             offset += 1000
 
     def drop_collection(self, name: str) -> None:
-        self.client.drop_collection(self._check(name))
-        self._loaded.discard(name)
-        self._keyword.pop(name, None)
+        """Drop a collection; an alias takes every version behind it (see milvus_aliases)."""
+        for physical in self._versions_to_drop(name):
+            self.client.drop_collection(physical)
+            self._loaded.discard(physical)
+            self._keyword.pop(physical, None)
+        self._loaded.discard(name.removeprefix("="))
 
     def _has_keyword(self, name: str) -> bool:
         if name not in self._keyword:
@@ -204,7 +215,7 @@ class MilvusStore(Store):
 
     # ---- writes -------------------------------------------------------------------------------
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
-        self._check(name)
+        name = self._check(name)
         keyword = self._has_keyword(name)
         states = {d.doc_id: d for d in docs}
         rows = []
@@ -230,7 +241,7 @@ class MilvusStore(Store):
             self.client.delete(name, filter=expr)
 
     def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]:
-        self._check(name)
+        name = self._check(name)
         out: dict[str, DocumentState] = {}
         for i in range(0, len(doc_ids), 200):
             expr = f"doc_id in {quote_list(doc_ids[i:i + 200])}"
@@ -245,7 +256,7 @@ class MilvusStore(Store):
         return out
 
     def delete_documents(self, name: str, doc_ids: list[str] | None = None, filter: str | None = None) -> int:
-        self._check(name)
+        name = self._check(name)
         if doc_ids is None and filter is None:
             raise StoreError("delete needs document ids or a filter")
         clauses = []
@@ -256,10 +267,17 @@ class MilvusStore(Store):
         expr = " or ".join(f"({c})" for c in clauses) if clauses else 'chunk_id == ""'
         before = self._count(name)
         self.client.delete(name, filter=expr)
-        return before - self._count(name)
+        removed = before - self._count(name)
+        migration = self._meta(name).get("migration")
+        if migration and doc_ids:  # yuyi migrate is building a new version: it loses them too
+            self.delete_documents(migration["shadow"], list(doc_ids), filter)
+        elif migration and filter:
+            self.delete_documents(migration["shadow"], None, filter)
+        return removed
 
     # ---- reads --------------------------------------------------------------------------------
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:
+        name = self._check(name)
         if not chunk_ids:
             return {}
         rows = self.client.get(name, ids=list(chunk_ids), output_fields=OUTPUT, **STRONG)
@@ -270,7 +288,7 @@ class MilvusStore(Store):
 
     def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
                      groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
-        self._check(name)
+        name = self._check(name)
         res = self.client.search(name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="dense",
                                  limit=k, filter=self._filter_expr(filter, groups, lang),
                                  search_params={"metric_type": "COSINE"}, output_fields=["chunk_id"], **STRONG)
@@ -278,7 +296,7 @@ class MilvusStore(Store):
 
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
-        self._check(name)
+        name = self._check(name)
         if not self._has_keyword(name):
             raise StoreError(f"collection {name!r} is dense-only: keyword and hybrid search need BM25, which needs "
                              f"Milvus ≥ {'.'.join(map(str, BM25_SINCE))} (this server is "
@@ -292,7 +310,7 @@ class MilvusStore(Store):
         return [Hit(h["chunk_id"], abs(float(h["distance"])), i + 1) for i, h in enumerate(res[0])]
 
     def flush(self, name: str | None = None) -> None:
-        for n in [name] if name else self.list_collections():
+        for n in [name.removeprefix("=")] if name else self._physical():
             self.client.flush(n)
 
     def close(self) -> None:
