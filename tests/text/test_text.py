@@ -60,12 +60,18 @@ def test_chunk_rejects_impossible_settings(e5):
     ("防水腕錶推薦", None, ["防水", "腕表", "推荐"]),
     ("这个API的authentication流程", None, ["这个", "api", "的", "authentication", "流程"]),
     ("東京は日本の首都です", None, ["東京", "日本", "首都"]),
-    ("서울은 한국의 수도입니다.", None, ["서울", "한국", "수도", "이"]),
+    ("서울은 한국의 수도입니다.", None, ["서울", "울은", "한국", "국의", "수도", "도입", "입니", "니다"]),
     ("Hello, World!", None, ["hello", "world"]),
     ("你好世界", "bigram", ["你好", "好世", "世界"]),
 ])
 def test_keyword_tokens(text, lang, expected):
     assert keyword_tokens(text, lang=lang) == expected
+
+
+def test_korean_morphemes_when_asked():
+    assert keyword_tokens("서울은 한국의 수도입니다.", ko_analyzer="kiwi") == ["서울", "한국", "수도", "이"]
+    with pytest.raises(ValueError, match="ko_analyzer"):
+        keyword_tokens("서울", ko_analyzer="mecab")
 
 
 def test_traditional_and_simplified_share_keyword_tokens():

@@ -184,9 +184,12 @@ class KeywordIndex:
         known = [t for t in query if t in vocab]
         if not known or not len(self.rowids) or self.dead == len(self.rowids):
             return []
-        mask = self.alive if allowed is None else self._mask(allowed)
-        if not mask.any():
-            return []
+        if allowed is None:
+            mask = self.alive if self.dead else None  # no mask: bm25s skips a pass over every row
+        else:
+            mask = self._mask(allowed)
+            if not mask.any():
+                return []
         docs, scores = self.bm25.retrieve([known], k=min(k, len(self.rowids)), show_progress=False,
                                           weight_mask=mask)
         return [(int(self.rowids[d]), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]

@@ -20,6 +20,11 @@ ANALYZERS = ("zh", "ja", "ko", "en", "bigram")
 ANALYZER_VERSION = 3  # bump when tokens change: stored documents are then re-tokenised
 JA_ANALYZERS = ("sudachi", "fugashi")
 DEFAULT_JA_ANALYZER = "sudachi"
+KO_ANALYZERS = ("bigram", "kiwi")
+# Syllable bigrams, not Kiwi morphemes, by default: on KorQuAD passage retrieval BM25 nDCG@10 is
+# 0.9403 with bigrams vs 0.9315 with Kiwi (Recall@10 0.988 vs 0.987), and Kiwi's model costs a
+# serving process 320-500 MB of memory.
+DEFAULT_KO_ANALYZER = "bigram"
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}_'-]*", flags=regex.V1)
 _CJK_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー]+|[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
@@ -37,10 +42,11 @@ STOPWORDS = {
 }
 
 
-def keyword_tokens(text: str, lang: str | None = None, stopwords: bool = False, ja_analyzer: str | None = None
-                   ) -> list[str]:
+def keyword_tokens(text: str, lang: str | None = None, stopwords: bool = False, ja_analyzer: str | None = None,
+                   ko_analyzer: str | None = None) -> list[str]:
     """BM25 tokens for `text`. `lang` may be a language code (zh-Hans, zh-Hant, zh, ja, ko, en)
-    or an analyzer name (`bigram`); by default it is detected per text."""
+    or an analyzer name (`bigram`); by default it is detected per text. Korean is cut into
+    syllable bigrams unless `ko_analyzer="kiwi"` (morphemes; see DEFAULT_KO_ANALYZER)."""
     norm = normalise(text, lowercase=True)
     if not norm:
         return []
@@ -50,7 +56,10 @@ def keyword_tokens(text: str, lang: str | None = None, stopwords: bool = False, 
     elif analyzer == "ja":
         tokens = _ja(norm, ja_analyzer or DEFAULT_JA_ANALYZER)
     elif analyzer == "ko":
-        tokens = _ko(norm)
+        ko = ko_analyzer or DEFAULT_KO_ANALYZER
+        if ko not in KO_ANALYZERS:
+            raise ValueError(f"ko_analyzer must be one of {KO_ANALYZERS}, not {ko!r}")
+        tokens = _ko(norm) if ko == "kiwi" else _bigrams(norm)
     elif analyzer == "en":
         tokens = _WORD.findall(norm)
     else:
