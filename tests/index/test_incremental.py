@@ -161,3 +161,34 @@ def test_reopen_catches_up_instead_of_rebuilding(tmp_path, builds, monkeypatch):
     assert len(builds) == n_builds, "the reopening store rebuilt the keyword index"
     b.close()
     a.close()
+
+
+def test_a_loaded_index_catches_up_with_another_process(tmp_path, builds, monkeypatch):
+    """Two handles on one store (two processes): B's writes reach A's loaded HNSW and BM25
+    indexes by catching up, not by reading every vector again."""
+    from yuyi.index.local_content import Content
+
+    monkeypatch.setattr(local, "EXACT_MAX", 0)
+    full_reads = []
+    real = Content.all_vectors
+    monkeypatch.setattr(Content, "all_vectors", lambda self, dim: full_reads.append(1) or real(self, dim))
+    docs = passages(30)
+    a = LocalStore(tmp_path / "s")
+    a.create_collection("c", "test", DIM)
+    write(a, docs[:20])
+    rng = np.random.default_rng(0)
+    first = rng.standard_normal(DIM).astype(np.float32)
+    assert a.dense_search("c", first, 1)[0].chunk_id == "d0#0"
+    assert keyword_top(a, docs[1][1][:40])[0] == "d1"
+    reads, n_builds = len(full_reads), len(builds)
+    b = LocalStore(tmp_path / "s")
+    write(b, docs[20:], seed=5)
+    b.delete_documents("c", ["d0"])
+    vec = np.random.default_rng(5).standard_normal(DIM).astype(np.float32)  # d20's vector
+    assert a.dense_search("c", vec, 1)[0].chunk_id == "d20#0"
+    assert "d0#0" not in {h.chunk_id for h in a.dense_search("c", first, 30)}
+    assert keyword_top(a, docs[25][1][:40])[0] == "d25"
+    assert "d0" not in keyword_top(a, docs[0][1][:40], 50)
+    assert len(full_reads) == reads and len(builds) == n_builds, "A rebuilt instead of catching up"
+    b.close()
+    a.close()

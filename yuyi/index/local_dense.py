@@ -71,29 +71,39 @@ class DenseIndex:
 
     def hnsw_index(self, gen: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]],
                    changes: Callable[[int], tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]):
-        """The HNSW index for generation `gen`. A saved one is loaded and brought up to date with
-        `changes(max_rowid)` → (live row ids, (row ids, vectors) written after it): at 1M chunks a
-        rebuild takes minutes, catching up a few writes milliseconds. Otherwise built from `vectors()`."""
+        """The HNSW index for generation `gen`, caught up rather than rebuilt where possible: the
+        loaded one after another process wrote, or the saved one, is brought up to date with
+        `changes(max_rowid)` → (live row ids, (row ids, vectors) written after it). At 1M chunks
+        a rebuild takes many minutes, catching up a few writes milliseconds."""
         if self.index is not None and self.index_gen == gen:
             return self.index
-        index = self._new()
         state = self.saved_state()
-        if self.index is None and state is not None and self.file.exists():
+        if self.index is not None:
+            index = self.index
+            keys = np.asarray(index.keys, dtype=np.int64)
+            self._catch_up(index, changes, int(keys.max()) if len(keys) else 0)
+        elif state is not None and self.file.exists():
+            index = self._new()
             index.load(str(self.file))
             if state["generation"] != gen:
-                live, (keys, vecs) = changes(state["max_rowid"])
-                have = np.asarray(index.keys, dtype=np.int64)
-                stale = have[~np.isin(have, live)]
-                if len(stale):
-                    index.remove(stale)
-                if len(keys):
-                    index.add(keys, vecs)
+                self._catch_up(index, changes, state["max_rowid"])
         else:
+            index = self._new()
             keys, vecs = vectors()
             if len(keys):
                 index.add(keys, vecs)
         self.index, self.index_gen = index, gen
         return index
+
+    @staticmethod
+    def _catch_up(index, changes, max_rowid: int) -> None:
+        live, (keys, vecs) = changes(max_rowid)
+        have = np.asarray(index.keys, dtype=np.int64)
+        stale = have[~np.isin(have, live)]
+        if len(stale):
+            index.remove(stale)
+        if len(keys):
+            index.add(keys, vecs)
 
     def saved_state(self) -> dict | None:
         try:
