@@ -110,8 +110,8 @@ def test_cli_migrate_and_rollback(tmp_path, e5):
     assert report["target"] == "faq__m1" and report["documents"] == 5 and report["switched"]
     info = yuyi("collections", "info", "faq")
     assert NEW_MODEL in info.stdout and "faq__m1" in info.stdout
-    found = yuyi("search", "faq", "waterproof watch", "--mode", "dense", "--json")
-    assert found.returncode == 0 and json.loads(found.stdout.splitlines()[0])["doc_id"] == "en"  # English-only model
+    unknown = yuyi("migrate", "faq", "--model", "no-such-model")
+    assert unknown.returncode == 2 and "no-such-model" in unknown.stderr and "Traceback" not in unknown.stderr
     back = yuyi("migrate", "faq", "--rollback")
     assert back.returncode == 0 and "back on faq" in back.stdout
 

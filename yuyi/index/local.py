@@ -38,7 +38,7 @@ from yuyi.index.base import (
     validate_name,
 )
 from yuyi.index.local_collection import LocalCollection
-from yuyi.index.local_dense import EXACT_MAX, HNSW, exact_top, unit_rows
+from yuyi.index.local_dense import EXACT_MAX, HNSW, HNSW_DTYPE, exact_top, unit_rows
 
 __all__ = ["EXACT_MAX", "HNSW", "LocalStore"]
 
@@ -85,7 +85,8 @@ class LocalStore(Store):
         name = validate_name(name.removeprefix("="))
         path = self.root / name
         meta = {"model": model, "dim": int(dim), "normalize": bool(normalize), "generation": 0,
-                "created": time.time(), "schema": 1, "index_params": {**HNSW, "exact_max": EXACT_MAX}}
+                "created": time.time(), "schema": 1,
+                "index_params": {**HNSW, "dtype": HNSW_DTYPE, "exact_max": EXACT_MAX}}
         with self._lock:  # nobody opens it before its metadata is written
             if (path / "yuyi.sqlite").exists() or name in self.aliases.read()["aliases"]:
                 raise StoreError(f"collection {name!r} already exists")
@@ -247,6 +248,8 @@ class LocalStore(Store):
             else:
                 keys, sims = col.dense.search_hnsw(col.hnsw(), q, k, allowed,
                                                    lambda rows: col.exact_over(q, rows, k))
+                if keys and col.dense.dtype != "f32":  # f16 graph: exact float32 cosines for the few found
+                    keys, sims = col.exact_over(q, np.asarray(keys, dtype=np.int64), k)
             return self._hits(col, keys, sims)
 
     def exact_dense_search(self, name: str, vector: np.ndarray, k: int) -> list[Hit]:

@@ -143,7 +143,7 @@ class Content:
         return [r[0] for r in self.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {sql}", params)]
 
     def allowed_rowids(self, where: filters.Restriction) -> np.ndarray | None:
-        """Row ids passing the restriction (None: nothing restricts), cached per generation."""
+        """Row ids passing the restriction, sorted (None: nothing restricts), cached per generation."""
         if where.empty:
             return None
         key = (self.generation(), where)
@@ -155,7 +155,7 @@ class Content:
             rows = self.db.execute(f"SELECT rowid FROM chunks WHERE {sql}", params).fetchall()
         except sqlite3.Error as exc:
             raise filters.FilterError(f"filter could not be applied: {exc}") from exc
-        found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        found = np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))  # sorted: see member()
         self._allowed[key] = found
         while len(self._allowed) > ALLOWED_CACHE:
             self._allowed.popitem(last=False)

@@ -13,6 +13,10 @@ import numpy as np
 # usearch's defaults (16 links, expansion 64) gave recall@10 0.96 on real e5 vectors; these
 # reach ~0.99 while queries stay around a millisecond.
 HNSW = {"connectivity": 32, "expansion_add": 128, "expansion_search": 128}
+# Vectors in the graph as float16 (new collections; older ones record none and stay f32): on
+# 50k real e5 vectors (scripts/hnsw_variants.py) recall@10 0.987 vs 0.983, builds 1.23x faster,
+# queries 1.4x faster, 44 % less memory. int8 lost recall (0.83).
+HNSW_DTYPE = "f16"
 # Up to this many chunks dense search is exact (~1 ms at 20k × 384): on a 1k-chunk CMRC index
 # HNSW builds varied from 0.9679 to 0.9722 nDCG@10 against 0.9731 exact.
 EXACT_MAX = 20_000
@@ -33,6 +37,15 @@ def one_blas_thread():
     return _blas.limit(limits=1, user_api="blas")
 
 
+def member(keys: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """np.isin for a sorted `allowed` (the store keeps filter results sorted): a binary search
+    per key instead of hashing all of `allowed` again (20 ms a query at 70k allowed rows)."""
+    if not len(allowed):
+        return np.zeros(len(keys), dtype=bool)
+    pos = np.searchsorted(allowed, keys).clip(max=len(allowed) - 1)
+    return allowed[pos] == keys
+
+
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
@@ -43,7 +56,7 @@ def exact_top(keys: np.ndarray, unit: np.ndarray, q: np.ndarray, allowed: np.nda
     with one_blas_thread():
         sims = unit @ (q / max(float(np.linalg.norm(q)), 1e-12))
     if allowed is not None:
-        sims = np.where(np.isin(keys, allowed), sims, -np.inf)
+        sims = np.where(member(keys, allowed), sims, -np.inf)
     k = min(k, len(keys))
     if k == 0:
         return [], []
@@ -59,6 +72,7 @@ class DenseIndex:
     def __init__(self, path: Path, dim: int, params: dict) -> None:
         self.file, self.state_file, self.dim = path / "dense.usearch", path / "dense.json", dim
         self.hnsw = {k: int(params.get(k, v)) for k, v in HNSW.items()}
+        self.dtype = str(params.get("dtype", "f32"))
         self.exact_max = int(params.get("exact_max", EXACT_MAX))
         self.index, self.index_gen = None, -1
         self.exact: tuple[np.ndarray, np.ndarray] | None = None
@@ -67,7 +81,7 @@ class DenseIndex:
     def _new(self):
         from usearch.index import Index
 
-        return Index(ndim=self.dim, metric="cos", dtype="f32", **self.hnsw)
+        return Index(ndim=self.dim, metric="cos", dtype=self.dtype, **self.hnsw)
 
     def hnsw_index(self, gen: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]],
                    changes: Callable[[int], tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]]):
@@ -144,8 +158,9 @@ class DenseIndex:
         if allowed is None:
             m = index.search(q, min(k, n))
             return [int(x) for x in m.keys], [1.0 - float(d) for d in m.distances]
-        m = index.search(q, min(n, k * OVERFETCH))
-        ok = np.isin(m.keys, allowed)
+        share = len(allowed) / n  # fetch enough candidates for k of them to pass, as far as OVERFETCH allows
+        m = index.search(q, min(n, k * OVERFETCH, max(2 * k, int(1.3 * k / share))))
+        ok = member(m.keys, allowed)
         keys, dist = list(m.keys[ok][:k]), list(m.distances[ok][:k])
         if len(keys) < min(k, len(allowed)):
             return exact_allowed(allowed)
