@@ -192,3 +192,46 @@ def test_a_loaded_index_catches_up_with_another_process(tmp_path, builds, monkey
     assert len(full_reads) == reads and len(builds) == n_builds, "A rebuilt instead of catching up"
     b.close()
     a.close()
+
+
+def test_filtered_exact_search_reads_the_vector_file(tmp_path, monkeypatch):
+    """A filter too selective for the HNSW candidates falls back to exact search over the rows
+    that pass, gathered from the float16 vector file (kept in step with writes and reopens)."""
+    from yuyi.index.local_content import Content
+
+    monkeypatch.setattr(local, "EXACT_MAX", 0)
+    docs = passages(90)
+    s = LocalStore(tmp_path / "s")
+    s.create_collection("c", "test", DIM)
+    write(s, docs[:80])
+    write(s, docs[80:], seed=3)  # a later write: reaches the file through follow
+    sql_reads = []
+    real = Content.vectors_of
+    monkeypatch.setattr(Content, "vectors_of",
+                        lambda self, ids, dim: sql_reads.append(len(ids)) or real(self, ids, dim))
+    every_third = 'doc_id in ["' + '", "'.join(f"d{i}" for i in range(0, 90, 3)) + '"]'
+
+    def check(store: LocalStore) -> None:
+        rng = np.random.default_rng(11)
+        for _ in range(5):
+            q = rng.standard_normal(DIM).astype(np.float32)
+            got = store.dense_search("c", q, 5, filter=every_third)
+            truth = [h.chunk_id for h in store.exact_dense_search("c", q, 90)
+                     if int(h.chunk_id[1:].split("#")[0]) % 3 == 0]
+            assert [h.chunk_id for h in got] == truth[:5]
+
+    monkeypatch.setattr(local_dense_module(), "OVERFETCH", 1)  # the ANN candidates never suffice
+    check(s)
+    assert sql_reads and max(sql_reads) <= 10, "the 30 filtered rows came from SQLite, not the vector file"
+    s.close()
+    sql_reads.clear()
+    again = LocalStore(tmp_path / "s")
+    check(again)
+    assert sql_reads and max(sql_reads) <= 10
+    again.close()
+
+
+def local_dense_module():
+    import yuyi.index.local_dense as local_dense
+
+    return local_dense
