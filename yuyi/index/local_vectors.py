@@ -58,9 +58,15 @@ class VectorFile:
     def covers(self, rowids: np.ndarray) -> bool:
         return self.mm is not None and len(rowids) > 0 and int(rowids.max()) <= self.max_rowid
 
-    def gather(self, rowids: np.ndarray) -> np.ndarray:
-        """Unit vectors (float32) of these rows."""
-        return self.mm[np.asarray(rowids, dtype=np.int64)].astype(np.float32)
+    def top(self, rowids: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
+        """The `n` rows among `rowids` nearest to `q` by cosine, searched exactly in float16 by
+        usearch's SIMD kernels (numpy's float16 → float32 conversion alone took 100 ms for 70k rows)."""
+        from usearch.index import search
+
+        rowids = np.asarray(rowids, dtype=np.int64)
+        sub = np.take(self.mm, rowids, axis=0)
+        found = search(sub, np.asarray(q, dtype=np.float16), min(n, len(rowids)), "cos", exact=True)
+        return rowids[np.asarray(found.keys, dtype=np.int64)]
 
     def save(self) -> None:
         if self.mm is None:
