@@ -134,6 +134,10 @@ def test_metadata_and_language_filters(filled, e5):
     got = ids(s.search("好东西", mode=rich(filled), filter='category == "product" and price > 100', top_k=10))
     assert set(got) == {"watch", "en"}
     assert set(ids(s.search("tower", mode="dense", lang="ja", top_k=10))) == {"tokyo"}
+    listed = ids(s.search("好东西", mode=rich(filled), filter='category in ["product", "food"]', top_k=10))
+    assert set(listed) == {"watch", "en", "tea", "secret"}
+    others = ids(s.search("好东西", mode=rich(filled), filter='category not in ["product", "food"]', top_k=10))
+    assert set(others) == {"tokyo", "seoul"}
 
 
 def test_mixing_models_is_refused(filled, use_model):

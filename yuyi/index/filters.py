@@ -167,8 +167,13 @@ def to_milvus(expr: str, metadata_field: str = "metadata") -> str:
         col = f.name if f.builtin else f"{metadata_field}[{json.dumps(f.name, ensure_ascii=False)}]"
         op, value = node.ops[0], _literal(node.comparators[0])
         if isinstance(op, (ast.In, ast.NotIn)):
-            items = "[" + ", ".join(lit(v) for v in value) + "]"
-            return f"({col} {'not in' if isinstance(op, ast.NotIn) else 'in'} {items})"
+            if f.builtin or not value:
+                items = "[" + ", ".join(lit(v) for v in value) + "]"
+                return f"({col} {'not in' if isinstance(op, ast.NotIn) else 'in'} {items})"
+            # A JSON key: Milvus Lite refuses `metadata["k"] in [...]` ("left side of 'in' must be a
+            # field reference"), so spell it as equalities, which every Milvus accepts.
+            either = "(" + " or ".join(f"{col} == {lit(v)}" for v in value) + ")"
+            return f"(not {either})" if isinstance(op, ast.NotIn) else either
         return f"({col} {_OPS[type(op)]} {lit(value)})"
 
     return walk(parse(expr))
