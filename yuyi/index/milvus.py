@@ -63,10 +63,14 @@ class MilvusStore(MilvusAliases, Store):
         # pymilvus logs every failed RPC with a full traceback to stderr; the StoreError says it once.
         logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.uri = uri
-        try:
-            self.client = CheckedClient(MilvusClient(uri=uri, token=token or ""), uri)
-        except Exception as exc:
-            raise StoreError(f"cannot connect to Milvus at {uri}: {failure_reason(exc)}") from exc
+        for attempt in range(3):  # a gRPC GOAWAY (seen from milvus-lite under many clients) is transient
+            try:
+                self.client = CheckedClient(MilvusClient(uri=uri, token=token or ""), uri)
+                break
+            except Exception as exc:
+                if attempt == 2:
+                    raise StoreError(f"cannot connect to Milvus at {uri}: {failure_reason(exc)}") from exc
+                time.sleep(0.5 * (attempt + 1))
         self.backend = "milvus-lite" if uri.endswith(".db") else "milvus"
         self._loaded: set[str] = set()
         self._keyword: dict[str, bool] = {}  # per collection: has the BM25 leg (fixed at creation)
