@@ -125,6 +125,7 @@ def _sample_corpus(tmp_path, n=30):
     return corpus
 
 
+@pytest.mark.slow  # over a minute: `make test-slow` runs it (the default run stays near 15 min)
 def test_bench_on_a_small_corpus_writes_reports_and_recommends(tmp_path):
     corpus = _sample_corpus(tmp_path)
     out = tmp_path / "bench"
@@ -188,6 +189,7 @@ def test_search_reports_hostile_filters_in_one_line(tmp_path, expr):
     assert r.returncode == 2 and "error:" in err and "Traceback" not in err, err[-500:]
 
 
+@pytest.mark.slow  # over a minute: `make test-slow` runs it (the default run stays near 15 min)
 def test_export_writes_a_loadable_model_with_a_parity_report(tmp_path, data_dir):
     out = tmp_path / "e5-int8"
     # Cosine parity only: the quality sets encode whole QA corpora with both models (minutes);

@@ -117,6 +117,7 @@ def test_cli_search_with_rerank(passages, trained_reranker):
     assert bad.returncode != 0 and "unknown reranker" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow  # over a minute: `make test-slow` runs it (the default run stays near 15 min)
 def test_onnx_int8_export_agrees_with_torch(trained_reranker, cmrc, tmp_path):
     from scipy.stats import spearmanr
 
@@ -138,6 +139,7 @@ def test_onnx_int8_export_agrees_with_torch(trained_reranker, cmrc, tmp_path):
     assert again.returncode != 0 and "not empty" in again.stderr and "Traceback" not in again.stderr
 
 
+@pytest.mark.slow  # a bench run (~40 s): `make test-slow` runs it (the default run stays near 15 min)
 def test_bench_adds_rerank_rows_with_the_latency_they_add(trained_reranker, tmp_path):
     sample = Path(__file__).resolve().parents[2] / "yuyi" / "data" / "cmrc2018_sample.jsonl"
     docs = [json.loads(x) for x in sample.read_text(encoding="utf-8").splitlines()[:15]]

@@ -25,6 +25,7 @@ def start(pairs: Path, out: Path, *extra: str) -> subprocess.Popen:
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.slow  # over a minute: `make test-slow` runs it (the default run stays near 15 min)
 def test_kill_then_resume_matches_an_uninterrupted_run(tmp_path, faq_pairs):
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({"query": q, "positive": p}, ensure_ascii=False) + "\n"
