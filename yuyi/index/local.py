@@ -58,12 +58,11 @@ class LocalStore(Store):
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
-    def _col(self, name: str, resolve: bool = True) -> LocalCollection:
+    def _col(self, name: str) -> LocalCollection:
         if name.startswith("="):  # a pinned version (`resolve`): no alias lookup
             name = validate_name(name[1:])
         else:
-            validate_name(name)
-            name = self.aliases.resolve(name) if resolve else name
+            name = self.aliases.resolve(validate_name(name))
         with self._lock:
             if name not in self._open:
                 if not (self.root / name / "yuyi.sqlite").exists():
@@ -72,9 +71,9 @@ class LocalStore(Store):
             return self._open[name]
 
     @contextmanager
-    def _using(self, name: str, resolve: bool = True) -> Iterator[LocalCollection]:
+    def _using(self, name: str) -> Iterator[LocalCollection]:
         """The open collection with its lock held; a dropped one is reported as gone."""
-        col = self._col(name, resolve)
+        col = self._col(name)
         with col.lock:
             if col.closed:
                 raise CollectionNotFound(f"collection {name!r} does not exist (it was dropped)")
@@ -160,7 +159,7 @@ class LocalStore(Store):
             self.aliases.forget(name)
 
     def _drop_physical(self, physical: str) -> None:
-        with self._using(physical, resolve=False) as col, self._lock:  # nobody reopens the files while they go
+        with self._using("=" + physical) as col, self._lock:  # nobody reopens the files while they go
             if self._open.get(physical) is col:
                 del self._open[physical]
             col.close()
