@@ -96,9 +96,6 @@ class DenseIndex:
         if self.index is not None and self.index_gen == gen:
             return self.index
         state = self.saved_state()
-        if self.vectors is None:
-            self.vectors = VectorFile(self.file.parent, self.dim)
-            self.vectors.open(above)
         if self.index is not None:
             index = self.index
             keys = np.asarray(index.keys, dtype=np.int64)
@@ -113,8 +110,16 @@ class DenseIndex:
             keys, vecs = vectors()
             if len(keys):
                 index.add(keys, vecs)
+            if self.vectors is None:  # fill the vector file from the rows just read, not SQLite again
+                self._open_vectors(lambda m: (keys[keys > m], vecs[keys > m]))
+        if self.vectors is None:
+            self._open_vectors(above)
         self.index, self.index_gen = index, gen
         return index
+
+    def _open_vectors(self, above: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> None:
+        self.vectors = VectorFile(self.file.parent, self.dim)
+        self.vectors.open(above)
 
     def _catch_up(self, index, live, above, max_rowid: int) -> None:
         have = np.asarray(index.keys, dtype=np.int64)
@@ -124,7 +129,8 @@ class DenseIndex:
         keys, vecs = above(max_rowid)
         if len(keys):
             index.add(keys, vecs)
-            self.vectors.write(keys, vecs)
+            if self.vectors is not None:
+                self.vectors.write(keys, vecs)
 
     def saved_state(self) -> dict | None:
         try:
