@@ -9,6 +9,7 @@ character bigrams. The language comes from `detect` unless given.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import regex
@@ -94,18 +95,36 @@ def _zh(text: str) -> list[str]:
     return [t.strip() for t in rjieba.cut_for_search(to_simplified(text)) if t.strip()]
 
 
+_per_thread = threading.local()
+
+
 @lru_cache(maxsize=1)
+def _sudachi_dictionary():
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core")
+
+
 def _sudachi():
-    from sudachipy import Dictionary, SplitMode
+    """This thread's Sudachi tokenizer: one may not be used by two threads at once (SudachiError
+    "Tokenizer is already in use": concurrent Japanese searches on the server failed with it).
+    They share one dictionary, so a tokenizer per thread costs little."""
+    from sudachipy import SplitMode
 
-    return Dictionary(dict="core").tokenizer(mode=SplitMode.C), SplitMode.C
+    tokenizer = getattr(_per_thread, "sudachi", None)
+    if tokenizer is None:
+        tokenizer = _per_thread.sudachi = _sudachi_dictionary().tokenizer(mode=SplitMode.C)
+    return tokenizer, SplitMode.C
 
 
-@lru_cache(maxsize=1)
 def _fugashi():
+    """This thread's MeCab tagger (MeCab taggers are not safe to share between threads either)."""
     import fugashi
 
-    return fugashi.Tagger()
+    tagger = getattr(_per_thread, "fugashi", None)
+    if tagger is None:
+        tagger = _per_thread.fugashi = fugashi.Tagger()
+    return tagger
 
 
 _JA_DROP_POS = ("助詞", "助動詞", "補助記号", "空白", "記号")
@@ -143,6 +162,7 @@ def _kiwi():
     return Kiwi(load_multi_dict=False)
 
 
+_KIWI_LOCK = threading.Lock()
 _KO_DROP_TAGS = ("J", "E", "XS", "SF", "SP", "SS", "SE", "SO", "SW", "W_")
 
 
@@ -150,7 +170,9 @@ def _ko(text: str) -> list[str]:
     """Morphemes without particles/endings; nouns of 3+ syllables also as syllable bigrams,
     because Kiwi splits a compound (남산타워 → 남산 + 타워) in one context and not in another."""
     out = []
-    for t in _kiwi().tokenize(text):
+    with _KIWI_LOCK:  # one Kiwi (~320 MB) per process; not one per thread
+        tokens = _kiwi().tokenize(text)
+    for t in tokens:
         if t.tag.startswith(_KO_DROP_TAGS):
             continue
         out.append(t.form)
