@@ -4,7 +4,7 @@ results collapsed to one per document by default."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from yuyi.errors import InputError
@@ -35,7 +35,9 @@ class SearchResult:
     rerank_score: float | None = None  # the reranker's score, when this list was reranked
 
     def as_dict(self) -> dict:
-        d = asdict(self)
+        """Plain JSON-ready fields (a shallow copy: `dataclasses.asdict`'s deep copy cost ~25 µs a result)."""
+        d = dict(self.__dict__)
+        d["metadata"], d["ranks"] = dict(self.metadata), dict(self.ranks)
         d["highlights"] = [list(h) for h in self.highlights]
         return d
 

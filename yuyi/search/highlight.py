@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from yuyi.text import to_simplified
 
 
-def _folded_view(text: str) -> tuple[str, list[int]]:
+class _Fold(dict):
+    """Character → its folded form (NFKC, lower case), filled on first sight; `str.translate`
+    reads it at C speed, so folding a passage costs no Python call per character."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = unicodedata.normalize("NFKC", chr(code)).lower()
+        return folded
+
+
+_FOLD = _Fold()
+
+
+def _folded_view(text: str) -> tuple[str, Sequence[int]]:
     """The text folded like keyword tokens are (NFKC, lower case, Simplified), with a map from
     each folded character back to its original position."""
-    chars, where = [], []
-    for i, ch in enumerate(text):
-        for f in unicodedata.normalize("NFKC", ch).lower():
-            chars.append(f)
-            where.append(i)
-    view = "".join(chars)
+    view = text.translate(_FOLD)
+    if len(view) == len(text):  # no character folded to two or more: positions are unchanged
+        where: Sequence[int] = range(len(text))
+    else:
+        where = [i for i, ch in enumerate(text) for _ in _FOLD[ord(ch)]]
     simple = to_simplified(view)
     return (simple if len(simple) == len(view) else view), where
 
