@@ -10,8 +10,9 @@ from yuyi.serve.errors import ApiError
 from yuyi.serve.settings import ApiKey
 
 
-def caller(request: Request) -> ApiKey | None:
-    """The key the guard authenticated (None when the server runs without keys)."""
+async def caller(request: Request) -> ApiKey | None:
+    """The key the guard authenticated (None when the server runs without keys). `async` because
+    FastAPI runs a plain-function dependency in its thread pool: a hop per request for a dict read."""
     return request.scope.get("state", {}).get("api_key")
 
 

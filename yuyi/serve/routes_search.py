@@ -31,11 +31,12 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
     opts = body.rerank_options()
     reranker = rt.served_reranker(opts.model) if opts is not None else None
     coll = rt.collection(name)
-    defaults = await run_in_threadpool(lambda: coll.defaults)
+    # One hop for both (each may touch the disk when another process changed the collection).
+    defaults, served = await run_in_threadpool(lambda: (coll.defaults,
+                                                        coll.follow() and coll.model == rt.encoder.name))
     params = body.params(defaults, list(key.groups) if key is not None else body.groups,
                          reranker.name if reranker else None, rt.settings.rerank_budget_ms)
     mode, degraded, vector = params.mode, None, None
-    served = await run_in_threadpool(lambda: coll.follow() and coll.model == rt.encoder.name)
     if mode != "keyword" and not served:  # migrated to another model: the collection encodes its own queries
         def own() -> SearchResults:
             model, encoder = coll.model, coll.encoder

@@ -151,5 +151,5 @@ def model_unavailable(exc: BaseException) -> ApiError:
                     {"Retry-After": "5"})
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:  # async: no thread-pool hop (see auth.caller)
     return request.app.state.yuyi
