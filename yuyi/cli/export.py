@@ -34,7 +34,7 @@ def export(
     from yuyi.errors import InputError
     from yuyi.export import parity_report
     from yuyi.models import load_encoder
-    from yuyi.models.onnx_encoder import FORMATS
+    from yuyi.models.onnx_encoder import FORMATS, model_mb
     from yuyi.models.onnx_export import export_onnx
 
     if bundle is not None:
@@ -53,11 +53,11 @@ def export(
     candidate = load_encoder(str(target))
     with err_console.status("measuring parity…"):
         report = parity_report(reference, candidate, data_dir, parity_limit)
-    size = (Path(target) / "model.onnx").stat().st_size / 2**20
+    size = model_mb(target)
     trim = candidate.manifest.get("vocab_trim")
     report.update(format=fmt, model_mb=round(size, 1), vocab_trim=trim)
     (Path(target) / "parity.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    console.print(f"[green]exported[/green] {reference.name} → {target} ({fmt}, model.onnx {size:.0f} MB)")
+    console.print(f"[green]exported[/green] {reference.name} → {target} ({fmt}, model {size:.0f} MB)")
     if trim:
         console.print(f"vocabulary: kept {trim['pieces_kept']:,} of {trim['pieces_before']:,} pieces "
                       f"({trim['corpus_lines']:,} corpus lines), {trim['embedding_mb_saved']} MB fp32 saved")
@@ -77,6 +77,7 @@ def _reranker(model: str, fmt: str, out: str, overwrite: bool, data_dir: str | N
     import numpy as np
     from scipy.stats import spearmanr
 
+    from yuyi.models.onnx_encoder import model_mb
     from yuyi.rerank import load_reranker
     from yuyi.rerank.onnx_reranker import export_reranker
 
@@ -89,7 +90,7 @@ def _reranker(model: str, fmt: str, out: str, overwrite: bool, data_dir: str | N
     a, b = reference.score(query, passages), candidate.score(query, passages)
     report = {"format": fmt, "pairs": len(passages), "spearman": round(float(spearmanr(a, b).statistic), 4),
               "max_abs_diff": round(float(np.max(np.abs(a - b))), 4),
-              "model_mb": round((Path(target) / "model.onnx").stat().st_size / 2**20, 1)}
+              "model_mb": round(model_mb(target), 1)}
     (Path(target) / "parity.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     console.print(f"[green]exported[/green] reranker {model} → {target} ({fmt}, {report['model_mb']:.0f} MB); "
                   f"scores vs torch on {report['pairs']} pairs: Spearman {report['spearman']:.4f}, max |Δ| "
