@@ -2,13 +2,17 @@
 and mode (p50/p95 of `POST /v1/collections/demo/search`, the encode alone for comparison)
 and each server's peak RSS (VmHWM), side by side in one run on this box.
 
-Usage: python scripts/serve_search_latency.py [--backends torch,onnx-int8] [--requests 300]
+Usage: python scripts/serve_search_latency.py [--backends torch,onnx-int8] [--requests 300] [--trimmed]
+(--trimmed adds a row for the INT8 model with its vocabulary trimmed to the demo collection's
+text, the `yuyi export --bundle demo --trim` model: the tokenizer of the full 250k-piece
+vocabulary alone costs a process ~290 MB.)
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backends", default="torch,onnx-int8")
     ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--trimmed", action="store_true", help="Add the vocabulary-trimmed INT8 model as a row.")
     args = ap.parse_args()
     store = tempfile.mkdtemp(prefix="yuyi-latency-")
     from yuyi.index import open_store
@@ -59,9 +64,15 @@ def main() -> None:
     ingest(st, "demo", read_documents([str(files("yuyi") / "data" / "cmrc2018_sample.jsonl")]),
            load_encoder("multilingual-e5-small", backend="onnx-int8"))
     st.close()
+    servers = [(backend, ["--backend", backend]) for backend in args.backends.split(",")]
+    if args.trimmed:
+        bundle = Path(tempfile.mkdtemp(prefix="yuyi-latency-bundle-")) / "demo"
+        subprocess.run([str(Path(sys.executable).parent / "yuyi"), "export", "--bundle", "demo", "--trim", "--out",
+                        str(bundle), "--store", store], check=True, stdout=subprocess.DEVNULL)
+        servers.append(("onnx-int8, vocab trimmed", ["--model", str(bundle / "model")]))
     rows = []
-    for backend in args.backends.split(","):
-        proc, url = start(["--store", store, "--backend", backend])
+    for backend, serve_args in servers:
+        proc, url = start(["--store", store, *serve_args])
         try:
             with httpx.Client(timeout=30) as client:
                 timed(client, f"{url}/v1/collections/demo/search", {"query": "", "mode": "hybrid"}, 30)  # warm

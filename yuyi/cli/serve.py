@@ -25,7 +25,8 @@ def serve(
                                       "could not finish within this, by measured throughput."),
     search_budget_ms: float = typer.Option(D.search_budget_ms, min=0, help="Hybrid search answers from keywords alone "
                                            "(\"degraded\": \"keyword_only\") when encoding would take longer."),
-    model_threads: int = typer.Option(None, min=1, help="Threads for the model.", show_default="cores - 1"),
+    model_threads: int = typer.Option(None, min=1, help="Threads for the model.",
+                                      show_default="all cores (ONNX), cores - 1 (torch)"),
     async_ingest_chars: int = typer.Option(D.async_ingest_chars, min=0,
                                            help="Upserts with more text run as a job (202)."),
     backend: str = BACKEND,
@@ -48,13 +49,12 @@ def serve(
 
     from yuyi.config import get as get_setting
     from yuyi.serve import create_app, load_api_keys
-    from yuyi.serve.settings import default_model_threads
 
     keys = load_api_keys(api_keys or get_setting("api_keys"))
     settings = ServeSettings(model=model, store=store, api_keys=keys, max_batch=max_batch,
                              max_wait_ms=max_wait_ms, max_queue=max_queue, batching=not no_batching,
                              max_inputs=max_inputs, deadline_ms=deadline_ms, search_budget_ms=search_budget_ms,
-                             model_threads=model_threads or default_model_threads(),
+                             model_threads=model_threads,
                              async_ingest_chars=async_ingest_chars, backend=backend, device=device,
                              max_body_bytes=int(max_body_mb * 1024 * 1024), rerank_model=rerank_model,
                              rerank_budget_ms=rerank_budget_ms)

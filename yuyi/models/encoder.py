@@ -91,8 +91,9 @@ class Encoder(ABC):
             vectors = vectors / np.maximum(norms, 1e-12)
         return vectors[0] if single else vectors
 
-    def set_threads(self, n: int) -> None:
-        """Threads the model may use (a server leaves the rest to its event loop); a no-op by default."""
+    def set_threads(self, n: int, shared: bool = False) -> None:
+        """Threads the model may use; `shared`: the process does other work meanwhile (a server's
+        event loop), so idle model threads should sleep rather than spin. A no-op by default."""
         return None
 
     def count_tokens(self, texts: Sequence[str], kind: str = "passage") -> list[int]:
@@ -179,7 +180,7 @@ class SentenceTransformerEncoder(Encoder):
     def tokenizer(self) -> Any:
         return self.model.tokenizer
 
-    def set_threads(self, n: int) -> None:
+    def set_threads(self, n: int, shared: bool = False) -> None:
         import torch
 
         torch.set_num_threads(max(1, int(n)))

@@ -18,7 +18,7 @@ from yuyi.serve.errors import install_handlers
 from yuyi.serve.guard import Guard
 from yuyi.serve.metrics import Metrics
 from yuyi.serve.runtime import Runtime
-from yuyi.serve.settings import ServeSettings
+from yuyi.serve.settings import ServeSettings, default_model_threads
 
 WARMUP_TEXTS = ["防水手表", "東京タワーはどこですか", "서울의 날씨", "a short English query"]
 
@@ -43,7 +43,8 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None, 
             rt.reranker = reranker or await run_in_threadpool(load_reranker, settings.rerank_model, settings.device)
             await run_in_threadpool(rt.reranker.score, WARMUP_TEXTS[0], WARMUP_TEXTS)  # warm-up + a cost estimate
         secrets.append(str(getattr(rt.store, "root", "") or ""))
-        rt.encoder.set_threads(settings.model_threads)
+        backend = getattr(rt.encoder, "backend", "torch")
+        rt.encoder.set_threads(settings.model_threads or default_model_threads(backend), shared=True)
         rt.batcher = MicroBatcher(rt.encode_now, settings.max_batch, settings.max_wait_ms, settings.max_queue,
                                   settings.batching, on_batch=lambda n, _: rt.metrics.batch_size.observe(n),
                                   deadline_ms=settings.deadline_ms)
