@@ -73,7 +73,9 @@ def test_collection_lifecycle_over_http(server):
 
 
 def test_health_metrics_and_page(server):
-    assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
+    health = httpx.get(server.url + "/healthz")
+    assert health.json() == {"status": "ok"}
+    assert float(health.headers["server-timing"].removeprefix("app;dur=")) >= 0  # W3C Server-Timing
     assert httpx.get(server.url + "/readyz").json()["status"] == "ready"
     metrics = httpx.get(server.url + "/metrics").text
     for name in ("yuyi_requests_total", "yuyi_request_seconds", "yuyi_batch_size", "yuyi_queue_depth",

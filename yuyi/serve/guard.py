@@ -47,6 +47,10 @@ class Guard:
                     return
                 status["started"] = True
                 status["code"] = message["status"]
+                # W3C Server-Timing: the server's own time to the response head, so a client (or the
+                # browser's devtools) can tell it apart from the network and its own overhead.
+                took = f"app;dur={(time.perf_counter() - t0) * 1000:.1f}".encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"server-timing", took)]}
             await send(message)
 
         early = self._refuse_early(scope)
