@@ -117,3 +117,13 @@ def test_a_collection_records_which_backends_wrote_its_vectors(e5, int8, tmp_pat
     ingest(store, "c", [Document("c", "서울에서 부산까지 KTX로 두 시간 반 걸립니다.")], int8)
     assert store.info("c").extra["vectors_from"] == ["multilingual-e5-small", "multilingual-e5-small@onnx-int8"]
     assert Searcher(store, "c", e5).search("부산 가는 기차", mode="dense")[0].doc_id == "c"
+
+
+def test_runs_are_capped_by_padded_tokens():
+    from yuyi.models.onnx_encoder import BATCH_TOKENS, _token_batches
+
+    lengths = [12] * 70 + [400] * 20 + [5000]  # short queries, long passages, one over the budget alone
+    runs = _token_batches(lengths, np.arange(len(lengths)), 32)
+    assert sorted(np.concatenate(runs).tolist()) == list(range(len(lengths)))
+    assert [len(r) for r in runs] == [32, 32, 10, 10, 6, 1]
+    assert all(len(r) * lengths[r[-1]] <= BATCH_TOKENS for r in runs[:-1])
