@@ -82,7 +82,7 @@ def index_phase(job: dict) -> dict:
         return out
     out.update(model=encoder.label, backend=encoder.backend, dim=encoder.dim,
                load_seconds=round(time.perf_counter() - t0, 2),
-               device=_device(encoder), size_m=encoder.spec.size_m,
+               device=encoder.device, size_m=encoder.spec.size_m,
                languages=list(encoder.spec.languages))
     folder = Path(job["workdir"]) / encoder.label
     shutil.rmtree(folder, ignore_errors=True)
@@ -174,14 +174,6 @@ def _params(mode: str, job: dict):
     from yuyi.rerank import cached_reranker
 
     return params.replace(rerank=job["rerank"], rerank_depth=int(depth)), cached_reranker(job["rerank"])
-
-
-def _device(encoder) -> str:
-    """Where the model runs: a torch model's device; an ONNX model's provider (it has no `.model`)."""
-    model = getattr(encoder, "model", None)
-    if model is not None:
-        return str(getattr(model, "device", "cpu"))
-    return "cuda" if getattr(encoder, "_device", None) == "cuda" else "cpu"
 
 
 def _load(model: str):

@@ -65,6 +65,11 @@ class Encoder(ABC):
         """The model's own tokenizer (a Hugging Face tokenizer where there is one)."""
         return None
 
+    @property
+    def device(self) -> str:
+        """Where the model runs (`cpu`, `cuda`, `cuda:0`, …): reports and bench rows."""
+        return "cpu"
+
     def encode(
         self,
         texts: str | Sequence[str],
@@ -179,6 +184,10 @@ class SentenceTransformerEncoder(Encoder):
     @property
     def tokenizer(self) -> Any:
         return self.model.tokenizer
+
+    @property
+    def device(self) -> str:
+        return str(self.model.device)
 
     def set_threads(self, n: int, shared: bool = False) -> None:
         import torch

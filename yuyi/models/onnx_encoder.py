@@ -124,6 +124,10 @@ class OnnxEncoder(Encoder):
     def tokenizer(self) -> Any:
         return self._tok
 
+    @property
+    def device(self) -> str:
+        return "cuda" if self._device == "cuda" else "cpu"
+
     def set_threads(self, n: int, shared: bool = False) -> None:
         if int(n) != self._threads or shared != self._shared:
             self._threads, self._shared = max(1, int(n)), shared
