@@ -98,6 +98,15 @@ def _zh(text: str) -> list[str]:
 _per_thread = threading.local()
 
 
+def _thread_own(key: str, make):
+    """This thread's instance of an analyzer that may not be used by two threads at once."""
+    instance = getattr(_per_thread, key, None)
+    if instance is None:
+        instance = make()
+        setattr(_per_thread, key, instance)
+    return instance
+
+
 @lru_cache(maxsize=1)
 def _sudachi_dictionary():
     from sudachipy import Dictionary
@@ -106,25 +115,19 @@ def _sudachi_dictionary():
 
 
 def _sudachi():
-    """This thread's Sudachi tokenizer: one may not be used by two threads at once (SudachiError
-    "Tokenizer is already in use": concurrent Japanese searches on the server failed with it).
-    They share one dictionary, so a tokenizer per thread costs little."""
+    """This thread's Sudachi tokenizer (SudachiError "Tokenizer is already in use": concurrent
+    Japanese searches on the server failed with one shared). They share one dictionary, so a
+    tokenizer per thread costs little."""
     from sudachipy import SplitMode
 
-    tokenizer = getattr(_per_thread, "sudachi", None)
-    if tokenizer is None:
-        tokenizer = _per_thread.sudachi = _sudachi_dictionary().tokenizer(mode=SplitMode.C)
-    return tokenizer, SplitMode.C
+    return _thread_own("sudachi", lambda: _sudachi_dictionary().tokenizer(mode=SplitMode.C)), SplitMode.C
 
 
 def _fugashi():
     """This thread's MeCab tagger (MeCab taggers are not safe to share between threads either)."""
     import fugashi
 
-    tagger = getattr(_per_thread, "fugashi", None)
-    if tagger is None:
-        tagger = _per_thread.fugashi = fugashi.Tagger()
-    return tagger
+    return _thread_own("fugashi", fugashi.Tagger)
 
 
 _JA_DROP_POS = ("助詞", "助動詞", "補助記号", "空白", "記号")
