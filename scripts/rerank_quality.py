@@ -34,8 +34,9 @@ def train(split: str, out: Path, extra: list[str]) -> dict:
     return json.loads((out / "train_report.json").read_text(encoding="utf-8"))
 
 
-def latency(split: str, reranker: Path, n: int, depth: int = 20) -> dict:
-    """Added ms per search at `depth`: the same queries, hybrid, with and without reranking."""
+def latency(split: str, reranker: str, n: int, depth: int = 20) -> dict:
+    """Added ms per search at `depth`: the same queries, hybrid, with and without reranking
+    (`reranker` a directory, or DIR@onnx-int8 for its INT8 export)."""
     import numpy as np
 
     from yuyi import open_collection
@@ -50,16 +51,16 @@ def latency(split: str, reranker: Path, n: int, depth: int = 20) -> dict:
     coll = open_collection("heldout", store)
     if not coll.existed:
         coll.add(docs)
-    rr = cached_reranker(str(reranker))
+    rr = cached_reranker(reranker)
     for q in queries[:5]:  # warm-up
-        coll.search(q, rerank=str(reranker), rerank_depth=depth)
+        coll.search(q, rerank=reranker, rerank_depth=depth)
     plain, reranked, model_ms = [], [], []
     for q in queries:
         t0 = time.perf_counter()
         coll.search(q, top_k=10)
         plain.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        out = coll.search(q, top_k=10, rerank=str(reranker), rerank_depth=depth)
+        out = coll.search(q, top_k=10, rerank=reranker, rerank_depth=depth)
         reranked.append((time.perf_counter() - t0) * 1000)
         model_ms.append(out.rerank["ms"])
     store.close()
@@ -92,7 +93,9 @@ def main() -> None:
             curve = [held[f"{mode}+rerank@{d}"]["ndcg@10"] for d in (10, 20, 50)]
             rows.append((split, mode, base, *curve, (curve[1] - base) * 100))
         if args.latency_queries:
-            lat.append((split, latency(split, out, args.latency_queries)))
+            for backend in ("torch", "onnx-int8"):
+                name = str(out) if backend == "torch" else f"{out}@{backend}"
+                lat.append((f"{split} ({backend})", latency(split, name, args.latency_queries)))
     print("\n| held-out | retrieval | nDCG@10 | +rerank@10 | +rerank@20 | +rerank@50 | Δ@20 points |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for split, mode, base, c10, c20, c50, delta in rows:

@@ -86,10 +86,11 @@ def test_train_task_rerank_reports_the_heldout_curve(pairs_file, tmp_path):
     out = tmp_path / "rr"
     r = run("train", "--task", "rerank", "--pairs", str(pairs_file), "--out", str(out), "--batch-size", "4",
             "--max-steps", "2", "--held-out", "0.25", "--hard-negatives", "1", "--negatives-from", "keyword",
-            "--max-seq-length", "64")
+            "--max-seq-length", "64", "--layers", "2")
     assert r.returncode == 0, r.stderr
     card = json.loads((out / "train_report.json").read_text())
-    assert card["task"] == "rerank" and card["steps"] == 2
+    assert card["task"] == "rerank" and card["steps"] == 2 and card["loss"].startswith("listwise")
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 2  # a 2-layer reranker
     want = {"hybrid", "hybrid+rerank@10", "hybrid+rerank@20", "hybrid+rerank@50", "dense+rerank@20"}
     assert want <= set(card["held"])
     assert (out / "yuyi_reranker.json").exists() and "rerank@20" in (out / "README.md").read_text()
@@ -98,6 +99,11 @@ def test_train_task_rerank_reports_the_heldout_curve(pairs_file, tmp_path):
     assert r.returncode == 2 and "already holds a model" in r.stderr
     r = run("train", "--task", "rank", "--pairs", str(pairs_file), "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "--task must be embed or rerank" in r.stderr
+    r = run("train", "--task", "rerank", "--pairs", str(pairs_file), "--out", str(tmp_path / "y"), "--layers", "40")
+    assert r.returncode == 2 and "--layers 40: multilingual-e5-small has 12 transformer layers" in r.stderr
+    r = run("train", "--pairs", str(pairs_file), "--out", str(tmp_path / "z"), "--layers", "2")
+    assert r.returncode == 2 and "--layers shortens a reranker" in r.stderr
+    assert not (tmp_path / "y").exists() and not (tmp_path / "z").exists()
 
 
 def test_lora_and_silver_runs_save_plain_models(tmp_path, faq_pairs):

@@ -46,6 +46,8 @@ def train(
     cached: bool = typer.Option(False, "--cached", help="Cached in-batch negatives: large batches, small memory."),
     max_seq_length: int = typer.Option(256, "--max-seq-length", min=16),
     save_steps: int = typer.Option(50, "--save-steps", min=1, help="Checkpoint every this many steps."),
+    layers: int = typer.Option(0, "--layers", min=0, help="--task rerank: keep only the base's first N transformer "
+                               "layers (0: all). Fewer layers rerank faster: depth 20 on 2 cores needs ~3."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --out."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model (or an interrupted run) in --out."),
     no_forgetting: bool = typer.Option(False, "--no-forgetting-check", help="Skip the general-task check."),
@@ -63,6 +65,8 @@ def train(
 
     if task not in ("embed", "rerank"):
         raise InputError(f"--task must be embed or rerank, not {task!r}")
+    if layers and task != "rerank":
+        raise InputError("--layers shortens a reranker (--task rerank); an embedding model keeps all its layers")
     if negatives_from not in ("keyword", "dense", "hybrid"):
         raise InputError(f"--negatives-from must be keyword, dense or hybrid, not {negatives_from!r}")
     data, note = _read(pairs, corpus, queries, qrels, silver, seed)
@@ -71,7 +75,7 @@ def train(
     check_output(out_dir, overwrite, resume)
     options = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed, lora=lora,
                            freeze_embeddings=freeze_embeddings, cached=cached, max_seq_length=max_seq_length,
-                           save_steps=save_steps, device=device)
+                           save_steps=save_steps, device=device, layers=layers)
     spec = RunSpec(model, out_dir, data, held, f"{note}; held out: {held_note}", options, hard_negatives,
                    negatives_from, not no_forgetting, data_dir)
     log = lambda msg: err_console.print(msg, highlight=False)  # noqa: E731

@@ -35,7 +35,7 @@ def export_reranker(reranker, out: str | Path, fmt: str = "onnx-int8", overwrite
     with staged(out, overwrite) as staging:
         t0 = time.perf_counter()
         raw = staging / "model_raw.onnx"
-        takes_types = _trace(model[0].auto_model.eval(), raw)
+        takes_types = _trace(model, raw)
         save_tokenizer(model.tokenizer, staging)
         finish_graph(model, raw, staging / "model.onnx", fmt)
         spec = reranker.spec
@@ -48,9 +48,13 @@ def export_reranker(reranker, out: str | Path, fmt: str = "onnx-int8", overwrite
     return out
 
 
-def _trace(auto, path: Path) -> bool:
+def _trace(model, path: Path) -> bool:
+    """Trace the cross-encoder to one logit: a *ForSequenceClassification model's own head, or
+    (yuyi-trained) the token states mean-pooled into a Dense("scores") layer."""
     import torch
 
+    auto = model[0].auto_model.eval()
+    head = _pooled_head(model)
     before = getattr(auto.config, "_attn_implementation", None)
     switch = before not in (None, "eager") and hasattr(auto, "set_attn_implementation")
     if switch:
@@ -61,10 +65,16 @@ def _trace(auto, path: Path) -> bool:
         def __init__(self) -> None:
             super().__init__()
             self.m = auto
+            self.head = head  # registered, so its weights are traced as parameters
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             extra = {"token_type_ids": token_type_ids} if takes_types else {}
-            return self.m(input_ids=input_ids, attention_mask=attention_mask, **extra).logits[:, 0]
+            out = self.m(input_ids=input_ids, attention_mask=attention_mask, **extra)
+            if head is None:
+                return out.logits[:, 0]
+            mask = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+            pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return self.head(pooled)[:, 0]
 
     ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
     mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
@@ -81,6 +91,20 @@ def _trace(auto, path: Path) -> bool:
         if switch:
             auto.set_attn_implementation(before)
     return takes_types
+
+
+def _pooled_head(model):
+    """The Dense head after mean pooling (None for a classification model); anything else is refused."""
+    import torch
+
+    if len(model) == 1:
+        return None
+    modes = getattr(model[1], "pooling_mode", None)
+    dense = model[-1]
+    if len(model) != 3 or modes != "mean" or getattr(dense, "module_output_name", "") != "scores":
+        raise InputError("only classification cross-encoders and yuyi's mean-pooled ones can be exported; "
+                         f"this one is {' → '.join(type(m).__name__ for m in model)}")
+    return torch.nn.Sequential(dense.linear, dense.activation_function)
 
 
 class OnnxReranker(Reranker):

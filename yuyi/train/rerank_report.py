@@ -15,7 +15,7 @@ from typing import Any
 from yuyi.train.data import RetrievalData, ScoredPairs
 
 DEPTHS = (10, 20, 50)
-EVAL_QUERIES = 500  # rerank evaluation on a fixed sample of held-out queries (CPU cost: queries x 50 pairs)
+EVAL_QUERIES = 200  # rerank evaluation on a fixed sample of held-out queries (CPU cost: queries x 50 pairs)
 
 
 def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path, limit: int = EVAL_QUERIES,
@@ -38,15 +38,19 @@ def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path,
     qrels = {q: held.qrels[q] for q in qids}
     out: dict[str, dict[str, float]] = {}
     per_query_ms: list[float] = []
+    seen: dict[tuple[str, str], float] = {}
     for mode in modes:
         params = coll.defaults.replace(mode=mode, top_k=max(depths), collapse=True)
         lists = {q: coll.search_vector(held.queries[q], v, params) for q, v in zip(qids, vectors, strict=True)}
         out[mode] = _metrics(qrels_metrics, {q: [h.doc_id for h in hits[:10]] for q, hits in lists.items()}, qrels)
         scores = {}
         for q, hits in lists.items():
-            t0 = time.perf_counter()
-            scores[q] = list(reranker.score(held.queries[q], [h.text for h in hits]))
-            per_query_ms.append((time.perf_counter() - t0) * 1000 / max(len(hits), 1))
+            todo = list(dict.fromkeys(h.text for h in hits if (q, h.text) not in seen))
+            if todo:  # a pair another mode's list already had is scored once
+                t0 = time.perf_counter()
+                seen.update(zip([(q, t) for t in todo], reranker.score(held.queries[q], todo), strict=True))
+                per_query_ms.append((time.perf_counter() - t0) * 1000 / len(todo))
+            scores[q] = [seen[(q, h.text)] for h in hits]
         for depth in depths:
             ranked = {}
             for q, hits in lists.items():

@@ -26,6 +26,7 @@ class TrainOptions:
     max_seq_length: int = 256
     save_steps: int = 50
     device: str | None = None
+    layers: int = 0  # --task rerank: keep the base's first N transformer layers (0: all) for a faster reranker
 
 
 @dataclass
