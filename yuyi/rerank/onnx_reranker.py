@@ -72,9 +72,8 @@ def _trace(model, path: Path) -> bool:
             out = self.m(input_ids=input_ids, attention_mask=attention_mask, **extra)
             if head is None:
                 return out.logits[:, 0]
-            mask = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
-            pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return self.head(pooled)[:, 0]
+            features = {"token_embeddings": out.last_hidden_state, "attention_mask": attention_mask}
+            return self.head(features)["scores"][:, 0]
 
     ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]], dtype=torch.long)
     mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.long)
@@ -94,7 +93,8 @@ def _trace(model, path: Path) -> bool:
 
 
 def _pooled_head(model):
-    """The Dense head after mean pooling (None for a classification model); anything else is refused."""
+    """The Pooling → Dense head on the token states (None for a classification model); anything
+    but mean pooling into one "scores" logit is refused."""
     import torch
 
     if len(model) == 1:
@@ -104,7 +104,7 @@ def _pooled_head(model):
     if len(model) != 3 or modes != "mean" or getattr(dense, "module_output_name", "") != "scores":
         raise InputError("only classification cross-encoders and yuyi's mean-pooled ones can be exported; "
                          f"this one is {' → '.join(type(m).__name__ for m in model)}")
-    return torch.nn.Sequential(dense.linear, dense.activation_function)
+    return torch.nn.Sequential(model[1], dense)  # sentence-transformers' own Pooling and Dense, traced
 
 
 class OnnxReranker(Reranker):
