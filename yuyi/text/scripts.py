@@ -39,3 +39,12 @@ def count_scripts(text: str) -> ScriptCounts:
     for m in _SCRIPT_RUNS.finditer(text):
         counts[m.lastgroup] += 1
     return ScriptCounts(counts["han"], counts["kana"], counts["hangul"], counts["latin"], counts["other"])
+
+
+# Scripts written without spaces between words (Han, kana, CJK punctuation and fullwidth forms):
+# a line break between two such characters is not a word boundary. Hangul is written with spaces.
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\u3000-\u303f\uff00-\uffef\u30fc]")
+
+
+def is_unspaced_char(ch: str) -> bool:
+    return bool(_UNSPACED.match(ch))
