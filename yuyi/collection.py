@@ -16,6 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from yuyi.errors import InputError
@@ -169,6 +170,28 @@ class Collection:
         self._searcher = None
         return removed
 
+    def documents(self, after: str = "", limit: int = 100, filter: str | None = None) -> list[dict]:
+        """Documents in id order after `after` (a page; pass the last id for the next one)."""
+        if not 1 <= limit <= 1000:
+            raise InputError("limit must be between 1 and 1000")
+        return self.store.list_documents(self.follow(), after, limit, filter)
+
+    def document(self, doc_id: str) -> dict | None:
+        """One document with its chunks, or None."""
+        return self.store.get_document(self.follow(), doc_id)
+
+    def remove_missing(self, root: str | Path, keep: set[str]) -> list[str]:
+        """`--sync`: delete the documents read from files under the folder `root` whose ids are
+        not in `keep` (their files are gone or no longer selected); returns their ids."""
+        prefix = str(Path(root).resolve()).rstrip("/") + "/"
+        gone, after = [], ""
+        while page := self.store.list_documents(self.follow(), after, 1000):
+            gone += [d["id"] for d in page if d["source"].startswith(prefix) and d["id"] not in keep]
+            after = page[-1]["id"]
+        if gone:
+            self.delete(gone)
+        return gone
+
     # ---- model migration (yuyi.index.migrate) -----------------------------------------------
     def migrate(self, model: str, backend: str | None = None, sample: int = 20,
                 on_progress: Callable[[str], None] | None = None) -> MigrationReport:
@@ -286,6 +309,7 @@ def open_collection(name: str, store: Store | str | None = None, model: str | No
 def as_document(obj: DocumentLike, index: int = 0) -> Document:
     """A `Document` from the HTTP upsert shape, checked field by field (errors name the item)."""
     where = f"document {index}"
+    sections = obj.sections if isinstance(obj, Document) else None
     if isinstance(obj, Document):
         obj = {"id": obj.doc_id, "text": obj.text, "metadata": obj.metadata, "acl": obj.acl, "source": obj.source}
     elif isinstance(obj, tuple) and len(obj) == 2:
@@ -301,17 +325,24 @@ def as_document(obj: DocumentLike, index: int = 0) -> Document:
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{where} ({doc_id!r}): 'text' must be a non-empty string")
     metadata, acl, source = obj.get("metadata") or {}, obj.get("acl") or [], obj.get("source") or ""
-    if not isinstance(metadata, dict) or not all(isinstance(k, str) and _scalar(v) for k, v in metadata.items()):
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and _metadata_value(v)
+                                                 for k, v in metadata.items()):
         raise InputError(f"{where} ({doc_id!r}): 'metadata' must map names to strings, integers, finite "
-                         "numbers or booleans")
+                         "numbers, booleans or lists of them")
     if isinstance(acl, str) or not isinstance(acl, list) or not all(isinstance(g, str) for g in acl):
         raise InputError(f"{where} ({doc_id!r}): 'acl' must be a list of group names")
     if not isinstance(source, str):
         raise InputError(f"{where} ({doc_id!r}): 'source' must be a string")
-    for field_name, value in (("id", doc_id), ("text", text), ("source", source), *metadata.items()):
+    values = [("id", doc_id), ("text", text), ("source", source)]
+    values += [(k, x) for k, v in metadata.items() for x in (v if isinstance(v, list) else [v])]
+    for field_name, value in values:
         if isinstance(value, str) and (at := lone_surrogate(value)) is not None:
             raise InputError(f"{where}: {field_name!r} is not valid Unicode (lone surrogate at {at})")
-    return Document(doc_id, text, dict(metadata), list(acl), source)
+    return Document(doc_id, text, dict(metadata), list(acl), source, sections)
+
+
+def _metadata_value(v: Any) -> bool:
+    return _scalar(v) or (isinstance(v, list) and bool(v) and all(_scalar(x) for x in v))
 
 
 def _scalar(v: Any) -> bool:

@@ -6,7 +6,22 @@ import sys
 
 import typer
 
-from yuyi.cli import bench, config, demo, embed, evaluate, export, index, migrate, models, serve, text, train, tune
+from yuyi.cli import (
+    bench,
+    config,
+    demo,
+    embed,
+    evaluate,
+    export,
+    files,
+    index,
+    migrate,
+    models,
+    serve,
+    text,
+    train,
+    tune,
+)
 from yuyi.cli.common import err_console
 from yuyi.errors import YuyiError
 
@@ -19,7 +34,10 @@ app = typer.Typer(
 app.add_typer(models.app, name="models")
 app.add_typer(text.app, name="text")
 app.add_typer(index.collections_app, name="collections")
-app.command("index")(index.index)
+app.command("index")(files.index)
+app.command("extract")(files.extract)
+app.command("documents")(files.documents)
+app.command("delete")(files.delete)
 app.command("search")(index.search)
 app.command("serve")(serve.serve)
 app.command("eval")(evaluate.evaluate)

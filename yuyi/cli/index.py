@@ -1,4 +1,5 @@
-"""`yuyi index`, `yuyi search` and `yuyi collections`: the main job from the command line."""
+"""`yuyi search` and `yuyi collections`: the main job from the command line (`yuyi index` is in
+yuyi.cli.files)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from yuyi.cli.common import BACKEND, DEVICE, STORE, console, err_console
+from yuyi.cli.common import BACKEND, STORE, console, err_console
+from yuyi.cli.files import location
 from yuyi.errors import InputError
 from yuyi.search import params as P
 
@@ -24,64 +26,6 @@ def _store(uri: str | None):
     from yuyi.index import open_store
 
     return open_store(uri)
-
-
-def index(
-    collection: str = typer.Argument(..., help="Collection name (created on first use)."),
-    paths: list[str] = typer.Argument(..., help="Files or directories to index."),
-    model: str = typer.Option(None, "--model", "-m",
-                              help="Model.", show_default="the collection's, else multilingual-e5-small"),
-    fmt: str = typer.Option("auto", "--format", "-f", help="auto, jsonl, csv, txt or dir."),
-    id_field: str = typer.Option("id", help="Field holding the document id (jsonl/csv)."),
-    text_field: str = typer.Option("text", help="Field holding the text (jsonl/csv)."),
-    metadata_fields: str = typer.Option(None, help="Comma-separated fields to keep as metadata.",
-                                        show_default="all others"),
-    acl_field: str = typer.Option("acl", help="Field with the groups allowed to see a document (empty = public)."),
-    max_tokens: int = typer.Option(None, min=16, help="Chunk size in model tokens.", show_default="the model's window"),
-    overlap: int = typer.Option(0, min=0, help="Chunk overlap in tokens."),
-    batch: int = typer.Option(32, min=1, help="Documents per write batch (a batch commits atomically)."),
-    store: str = STORE,
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    backend: str = BACKEND,
-    device: str = DEVICE,
-) -> None:
-    """Index documents: chunk, embed, store; re-running skips unchanged documents."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from yuyi.collection import open_collection
-    from yuyi.index.readers import FieldMap, read_documents
-
-    coll = open_collection(collection, store, model=model, backend=backend, device=device)
-    fields = FieldMap(id_field, text_field, metadata_fields.split(",") if metadata_fields else None, acl_field)
-    failures: list = []
-    docs = read_documents(paths, fmt, fields, failures)
-    with err_console.status(f"loading {coll.model}…"):
-        coll.encoder  # noqa: B018 - load before the progress bar starts
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               TextColumn("{task.fields[docs]} docs · {task.fields[chunks]} chunks · {task.fields[skipped]} unchanged"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
-        task = progress.add_task(f"indexing into {collection}", total=None, docs=0, chunks=0, skipped=0)
-
-        def update(r):
-            progress.update(task, docs=r.documents, chunks=r.chunks, skipped=r.skipped)
-            if not err_console.is_terminal:  # logs get one plain line per committed batch
-                print(f"progress: {r.indexed + r.skipped} documents committed ({r.chunks} chunks new, "
-                      f"{r.skipped} unchanged)", file=sys.stderr, flush=True)
-
-        report = coll.upsert(docs, batch_docs=batch, max_tokens=max_tokens, overlap=overlap, failures=failures,
-                             on_batch=update)
-    coll.close()
-    if as_json:
-        print(json.dumps({"collection": collection, **report.as_dict()}, ensure_ascii=False))
-        return
-    console.print(f"[bold]{collection}[/bold]: {report.documents} documents read, {report.indexed} indexed "
-                  f"({report.chunks} chunks), {report.skipped} unchanged, {len(report.failed)} failed · "
-                  f"{report.seconds:.1f} s (model {report.model_seconds:.1f} s, store {report.store_seconds:.1f} s)")
-    for f in report.failed[:20]:
-        err_console.print(f"  [red]failed[/red] {escape(f.where)}: {escape(f.reason)}")
-    if len(report.failed) > 20:
-        err_console.print(f"  … and {len(report.failed) - 20} more")
 
 
 def search(
@@ -176,7 +120,9 @@ def search(
             ranks = "/".join(str(r.ranks.get(leg) or "-") for leg in ("dense", "keyword"))
             extra = ([f"{r.rerank_score:.4f}" if r.rerank_score is not None else "-",
                       str(r.ranks.get("retrieval") or "-")] if reranked else [])
-            table.add_row(str(r.rank), *extra, f"{r.score:.4f}", escape(r.doc_id), r.lang, ranks,
+            where = location(r.metadata)
+            table.add_row(str(r.rank), *extra, f"{r.score:.4f}", escape(r.doc_id + (f" · {where}" if where else "")),
+                          r.lang, ranks,
                           _marked(r.text, r.highlights))
         console.print(table)
         if not rows:

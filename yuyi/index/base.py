@@ -133,6 +133,26 @@ class Store(ABC):
         """Stored fields of chunks (text, doc_id, lang, metadata, acl, start, end, source)."""
 
     @abstractmethod
+    def list_documents(self, name: str, after: str = "", limit: int = 100, filter: str | None = None
+                       ) -> list[dict]:
+        """Documents in id order after `after` (keyset paging, stable while others write), at most
+        `limit`, optionally only those with a chunk passing `filter`: each {"id", "chunks",
+        "source", "metadata"} (metadata of its first chunk)."""
+
+    def get_document(self, name: str, doc_id: str) -> dict | None:
+        """One document with its chunks in order, or None."""
+        state = self.document_states(name, [doc_id]).get(doc_id)
+        if state is None:
+            return None
+        found = self.get_chunks(name, [f"{doc_id}#{i}" for i in range(state.n_chunks)])
+        chunks = [found[k] for k in sorted(found, key=lambda c: int(c.rsplit("#", 1)[1]))]
+        first = chunks[0] if chunks else {}
+        return {"id": doc_id, "chunks": len(chunks), "source": first.get("source", ""),
+                "metadata": first.get("metadata", {}), "acl": first.get("acl", []),
+                "parts": [{k: c.get(k) for k in ("chunk_id", "text", "lang", "start", "end", "metadata")}
+                          for c in chunks]}
+
+    @abstractmethod
     def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
                      groups: list[str] | None = None, lang: str | None = None) -> list[Hit]: ...
 

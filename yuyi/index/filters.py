@@ -3,6 +3,7 @@
     category == "news" and year >= 2020
     lang in ["zh-Hans", "zh-Hant"] and not (source == "old.csv")
     metadata["price"] < 100
+    "urgent" in tags                      (a list-valued metadata key holds the value)
 
 Bare names other than the built-in fields (doc_id, lang, source) refer to user metadata.
 Expressions are parsed with Python's `ast` (never evaluated) and translated to SQL for the
@@ -115,6 +116,8 @@ def _check(node: ast.AST, depth: int, budget: dict) -> None:
             raise FilterError(f"filter has more than {MAX_COMPARISONS} comparisons; use `in [...]` lists")
         if len(node.ops) != 1:
             raise FilterError("chained comparisons are not supported; use `and`")
+        if _membership(node):
+            return
         _field(node.left)
         value = _literal(node.comparators[0])
         if isinstance(node.ops[0], (ast.In, ast.NotIn)) != isinstance(value, list):
@@ -123,6 +126,19 @@ def _check(node: ast.AST, depth: int, budget: dict) -> None:
             raise FilterError(f"unsupported operator in {_show(node)}")
     else:
         raise FilterError(f"unsupported filter syntax: {_show(node)} (use comparisons, and/or/not, in)")
+
+
+def _membership(node: ast.Compare) -> bool:
+    """`"value" in key`: a list-valued metadata key (e.g. tags) holds the value."""
+    if not isinstance(node.ops[0], (ast.In, ast.NotIn)) or isinstance(node.left, (ast.Name, ast.Subscript)):
+        return False
+    value = _literal(node.left)
+    if isinstance(value, list):
+        raise FilterError(f"expected one value before `in` a metadata list, got {_show(node.left)}")
+    f = _field(node.comparators[0])
+    if f.builtin:
+        raise FilterError(f"{f.name!r} holds one value: write {f.name} == {json.dumps(value, ensure_ascii=False)}")
+    return True
 
 
 def to_sql(expr: str, metadata_column: str = "metadata") -> tuple[str, list]:
@@ -135,6 +151,10 @@ def to_sql(expr: str, metadata_column: str = "metadata") -> tuple[str, list]:
             return "(" + op.join(walk(v) for v in node.values) + ")"
         if isinstance(node, ast.UnaryOp):
             return f"(NOT {walk(node.operand)})"
+        if _membership(node):
+            params.extend(["$." + json.dumps(_field(node.comparators[0]).name), _literal(node.left)])
+            has = f"EXISTS (SELECT 1 FROM json_each({metadata_column}, ?) WHERE value = ?)"
+            return f"(NOT {has})" if isinstance(node.ops[0], ast.NotIn) else f"({has})"
         f = _field(node.left)
         col = f.name if f.builtin else f"json_extract({metadata_column}, ?)"
         if not f.builtin:
@@ -163,6 +183,10 @@ def to_milvus(expr: str, metadata_field: str = "metadata") -> str:
             return "(" + op.join(walk(v) for v in node.values) + ")"
         if isinstance(node, ast.UnaryOp):
             return f"(not {walk(node.operand)})"
+        if _membership(node):
+            key = json.dumps(_field(node.comparators[0]).name, ensure_ascii=False)
+            has = f"json_contains({metadata_field}[{key}], {lit(_literal(node.left))})"
+            return f"(not {has})" if isinstance(node.ops[0], ast.NotIn) else f"({has})"
         f = _field(node.left)
         col = f.name if f.builtin else f"{metadata_field}[{json.dumps(f.name, ensure_ascii=False)}]"
         op, value = node.ops[0], _literal(node.comparators[0])

@@ -44,8 +44,10 @@ class IngestReport:
 
 
 def content_hash(doc: Document, settings: dict) -> str:
-    payload = json.dumps([doc.text, doc.metadata, sorted(doc.acl), doc.source, settings], ensure_ascii=False,
-                         sort_keys=True, default=str)
+    parts = [doc.text, doc.metadata, sorted(doc.acl), doc.source, settings]
+    if doc.sections:  # the same text cut differently (a new heading) is a changed document
+        parts.append(doc.sections)
+    payload = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -66,21 +68,29 @@ def _char_chunks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def make_chunks(doc: Document, encoder: Encoder, max_tokens: int | None, overlap: int) -> list[ChunkRecord]:
-    """Chunk one document and prepare everything but the vectors."""
+def _spans(text: str, encoder: Encoder, max_tokens: int | None, overlap: int) -> list[tuple[int, int]]:
     if encoder.tokenizer is not None:
-        spans = [(c.start, c.end) for c in chunk(doc.text, encoder, max_tokens=max_tokens or encoder.max_tokens,
-                                                  overlap=overlap)]
-    else:
-        spans = _char_chunks(doc.text)
+        return [(c.start, c.end) for c in chunk(text, encoder, max_tokens=max_tokens or encoder.max_tokens,
+                                                overlap=overlap)]
+    return _char_chunks(text)
+
+
+def make_chunks(doc: Document, encoder: Encoder, max_tokens: int | None, overlap: int) -> list[ChunkRecord]:
+    """Chunk one document and prepare everything but the vectors. A document read from a file
+    is chunked section by section (a page, a slide, the text under one heading), so no chunk
+    crosses a boundary, and each chunk carries its section's `page` and `section` metadata."""
+    parts = doc.sections or [(0, len(doc.text), {})]
+    spans: list[tuple[int, int, dict]] = []
+    for a, b, where in parts:
+        spans += [(a + x, a + y, where) for x, y in _spans(doc.text[a:b], encoder, max_tokens, overlap)]
     out = []
-    for i, (a, b) in enumerate(spans):
+    for i, (a, b, where) in enumerate(spans):
         text = doc.text[a:b]
         an = analyse(text)
         out.append(ChunkRecord(
             chunk_id=f"{doc.doc_id}#{i}", doc_id=doc.doc_id, text=text, norm_text=an.norm, lang=an.lang, start=a,
             end=b, tokens=an.tokens, vector=np.zeros(0, np.float32), source=doc.source,
-            metadata=doc.metadata, acl=doc.acl))
+            metadata={**doc.metadata, **where} if where else doc.metadata, acl=doc.acl))
     return out
 
 

@@ -231,6 +231,11 @@ class LocalStore(Store):
         with self._using(name) as col:
             return col.content.chunks(chunk_ids)
 
+    def list_documents(self, name: str, after: str = "", limit: int = 100, filter: str | None = None
+                       ) -> list[dict]:
+        with self._using(name) as col:
+            return col.content.list_documents(after, limit, filter)
+
     def _hits(self, col: LocalCollection, keys: list[int], scores: list[float]) -> list[Hit]:
         names = col.content.chunk_ids(keys)
         return [Hit(names[key], s, r + 1) for r, (key, s) in enumerate(zip(keys, scores, strict=True))

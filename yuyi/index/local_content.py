@@ -138,6 +138,16 @@ class Content:
         return self.db.execute(f"SELECT doc_id, n_chunks, updated FROM documents WHERE {where} ORDER BY doc_id "
                                "LIMIT ?", (*params, limit)).fetchall()
 
+    def list_documents(self, after: str, limit: int, filter: str | None) -> list[dict]:
+        where, params = "doc_id > ?", [after]
+        if filter:
+            sql, p = filters.to_sql(filter)
+            where, params = f"{where} AND {sql}", [*params, *p]
+        # SQLite takes bare columns from the row MIN() picked: the document's first chunk.
+        rows = self.db.execute(f"SELECT doc_id, MIN(rowid), COUNT(*), source, metadata FROM chunks WHERE {where} "
+                               "GROUP BY doc_id ORDER BY doc_id LIMIT ?", (*params, limit)).fetchall()
+        return [{"id": d, "chunks": n, "source": src, "metadata": json.loads(meta)} for d, _, n, src, meta in rows]
+
     def doc_ids_matching(self, filter: str) -> list[str]:
         sql, params = filters.to_sql(filter)
         return [r[0] for r in self.db.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE {sql}", params)]

@@ -287,6 +287,24 @@ class MilvusStore(MilvusAliases, Store):
         rows = self.client.get(name, ids=list(chunk_ids), output_fields=OUTPUT, **STRONG)
         return {r["chunk_id"]: {k: r.get(k) for k in OUTPUT} for r in rows}
 
+    def list_documents(self, name: str, after: str = "", limit: int = 100, filter: str | None = None
+                       ) -> list[dict]:
+        name = self._check(name)
+        expr = f"doc_id > {json.dumps(after, ensure_ascii=False)}" if after else ""
+        if filter:
+            expr = f"{expr} and ({filters.to_milvus(filter)})" if expr else filters.to_milvus(filter)
+        docs: dict[str, dict] = {}
+        for r in self._query_all(name, expr, ["chunk_id", "doc_id", "source", "metadata", "start"]):
+            d = docs.setdefault(r["doc_id"], {"id": r["doc_id"], "chunks": 0, "source": r["source"],
+                                              "metadata": r["metadata"], "_start": r["start"]})
+            d["chunks"] += 1
+            if r["start"] < d["_start"]:
+                d.update(source=r["source"], metadata=r["metadata"], _start=r["start"])
+        out = [docs[k] for k in sorted(docs)[:limit]]
+        for d in out:
+            del d["_start"]
+        return out
+
     def _filter_expr(self, filter: str | None, groups: list[str] | None, lang: str | None) -> str:
         return filters.restriction(filter, groups, lang).to_milvus()
 

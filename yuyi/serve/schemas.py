@@ -24,7 +24,8 @@ def _valid_unicode(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_valid_unicode)]
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-MetaValue = Text | Int64 | Annotated[float, Field(allow_inf_nan=False)] | bool
+MetaScalar = Text | Int64 | Annotated[float, Field(allow_inf_nan=False)] | bool
+MetaValue = MetaScalar | Annotated[list[MetaScalar], Field(min_length=1, max_length=1000)]  # tags
 
 
 class EmbeddingRequest(BaseModel):
