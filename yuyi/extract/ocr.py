@@ -8,7 +8,7 @@ import regex
 
 from yuyi.extract.base import Extracted, ExtractError, Limits, Section, unwrap
 
-RENDER_DPI = 300
+RENDER_DPI = 200  # the usual scan resolution: rendering a 200-dpi scan at 300 added artifacts Tesseract read as text
 # Tesseract page segmentation 4 (one column of text, lines of varying size): mode 3 (automatic)
 # dropped whole lines of printed Korean and Chinese pages; 4 read them all.
 PAGE_SEGMENTATION = 4
@@ -35,28 +35,43 @@ def _tesseract():
 TESSERACT_LANG = {"zh-Hans": "chi_sim+eng", "zh-Hant": "chi_tra+eng", "ja": "jpn+eng", "ko": "kor+eng", "en": "eng"}
 
 
-def _read(tess, image, langs: str, limits: Limits) -> str:
+def _call(fn, *args, limits: Limits, **kw):
+    tess = _tesseract()
     try:
-        text = tess.image_to_string(image, lang=langs, config=f"--psm {PAGE_SEGMENTATION}",
-                                    timeout=max(1, int(limits.seconds)))
+        return fn(*args, config=f"--psm {PAGE_SEGMENTATION}", timeout=max(1, int(limits.seconds)), **kw)
     except RuntimeError as exc:  # pytesseract's timeout
         raise ExtractError(f"OCR took over {limits.seconds:g} s; stopped") from exc
     except tess.TesseractError as exc:
         raise ExtractError(f"OCR failed: {str(exc).strip()[:200]}") from exc
+
+
+def _read(image, langs: str, limits: Limits) -> str:
+    text = _call(_tesseract().image_to_string, image, lang=langs, limits=limits)
     return unwrap("\n".join(_GAP.sub("", ln) for ln in text.splitlines()))
+
+
+def _confidence(image, langs: str, limits: Limits) -> float:
+    tess = _tesseract()
+    data = _call(tess.image_to_data, image, lang=langs, limits=limits, output_type=tess.Output.DICT)
+    confs = [float(c) for w, c in zip(data["text"], data["conf"], strict=True) if w.strip()]
+    return sum(confs) / len(confs) if confs else 0.0
 
 
 def ocr_image(image, limits: Limits) -> str:
     """Read with every configured language, detect the language of what came out, and read again
-    with that language's own model when it is a different set."""
+    with that language's own model. For Chinese the Simplified or the Traditional model is
+    chosen by Tesseract's own confidence: the Simplified model reads Traditional text as
+    Simplified characters, so the first pass cannot tell the two apart."""
     from yuyi.text import detect
 
-    tess = _tesseract()
-    text = _read(tess, image, limits.ocr_langs, limits)
+    text = _read(image, limits.ocr_langs, limits)
     lang = detect(text).lang if text.strip() else None
+    if lang in ("zh-Hans", "zh-Hant"):
+        simp, trad = TESSERACT_LANG["zh-Hans"], TESSERACT_LANG["zh-Hant"]
+        lang = "zh-Hant" if _confidence(image, trad, limits) > _confidence(image, simp, limits) else "zh-Hans"
     own = TESSERACT_LANG.get(lang or "")
     if own and own != limits.ocr_langs:
-        text = _read(tess, image, own, limits) or text
+        text = _read(image, own, limits) or text
     return text
 
 

@@ -7,7 +7,53 @@ it is rendered and read by Tesseract."""
 
 from __future__ import annotations
 
+import regex
+
 from yuyi.extract.base import Budget, Extracted, ExtractError, Limits, Section, unwrap
+
+_JOINS_TIGHT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u3000-\u303f\uff00-\uffef\u30fc]")
+FULL_LINE_CHARS = 1.5  # a line ending within this many character widths of the margin was wrapped
+
+
+def page_text(textpage) -> str:
+    """A page's text with printed line breaks undone by layout: a line that runs to the right
+    margin was wrapped (Chinese, Japanese and Korean join without a space: Chromium and Word
+    wrap Korean between syllables too; Latin with one, a hyphen dropped); a line that stops
+    short ends a paragraph. Text alone cannot tell a Korean wrap inside a word from one
+    between words (measured: every Korean PDF Chromium printed split words)."""
+    n = textpage.count_chars()
+    if n <= 0:
+        return ""
+    text = textpage.get_text_range(0, n)
+    if len(text) != n:  # indices do not line up (surrogate pairs): fall back to text-only rules
+        return unwrap(text)
+    lines: list[tuple[str, float, float]] = []  # (text, right edge, mean character width)
+    start = 0
+    for i in range(n + 1):
+        if i < n and text[i] not in "\r\n":
+            continue
+        line = text[start:i]
+        if line.strip():
+            boxes = [textpage.get_charbox(j) for j in range(start, i) if not text[j].isspace()]
+            widths = [b[2] - b[0] for b in boxes if b[2] > b[0]]
+            right = max((b[2] for b in boxes), default=0.0)
+            lines.append((line.strip(), right, sum(widths) / len(widths) if widths else 0.0))
+        start = i + 1
+    if not lines:
+        return ""
+    margin = max(r for _, r, _ in lines)
+    out = lines[0][0]
+    for (prev, right, width), (line, _, _) in zip(lines, lines[1:], strict=False):
+        full = margin - right <= FULL_LINE_CHARS * max(width, 1.0)
+        if not full:
+            out += "\n" + line
+        elif _JOINS_TIGHT.match(prev[-1]) and _JOINS_TIGHT.match(line[0]):
+            out += line
+        elif prev.endswith("-"):
+            out = out[:-1] + line
+        else:
+            out += " " + line
+    return out
 
 
 def _outline(pdf) -> dict[int, list[tuple[int, str]]]:
@@ -67,7 +113,7 @@ def extract_pdf(data: bytes, name: str, limits: Limits) -> Extracted:
             budget.check(f"page {i + 1}")
             page = pdf[i]
             textpage = page.get_textpage()
-            text = unwrap(textpage.get_text_bounded())
+            text = page_text(textpage)
             textpage.close()
             if not text.strip():
                 if limits.ocr:

@@ -137,7 +137,7 @@ class Store(ABC):
                        ) -> list[dict]:
         """Documents in id order after `after` (keyset paging, stable while others write), at most
         `limit`, optionally only those with a chunk passing `filter`: each {"id", "chunks",
-        "source", "metadata"} (metadata of its first chunk)."""
+        "source", "metadata", "acl"} (of its first chunk)."""
 
     def get_document(self, name: str, doc_id: str) -> dict | None:
         """One document with its chunks in order, or None."""

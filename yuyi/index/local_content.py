@@ -144,9 +144,10 @@ class Content:
             sql, p = filters.to_sql(filter)
             where, params = f"{where} AND {sql}", [*params, *p]
         # SQLite takes bare columns from the row MIN() picked: the document's first chunk.
-        rows = self.db.execute(f"SELECT doc_id, MIN(rowid), COUNT(*), source, metadata FROM chunks WHERE {where} "
-                               "GROUP BY doc_id ORDER BY doc_id LIMIT ?", (*params, limit)).fetchall()
-        return [{"id": d, "chunks": n, "source": src, "metadata": json.loads(meta)} for d, _, n, src, meta in rows]
+        rows = self.db.execute(f"SELECT doc_id, MIN(rowid), COUNT(*), source, metadata, acl FROM chunks "
+                               f"WHERE {where} GROUP BY doc_id ORDER BY doc_id LIMIT ?", (*params, limit)).fetchall()
+        return [{"id": d, "chunks": n, "source": src, "metadata": json.loads(meta), "acl": json.loads(acl)}
+                for d, _, n, src, meta, acl in rows]
 
     def doc_ids_matching(self, filter: str) -> list[str]:
         sql, params = filters.to_sql(filter)

@@ -294,9 +294,9 @@ class MilvusStore(MilvusAliases, Store):
         if filter:
             expr = f"{expr} and ({filters.to_milvus(filter)})" if expr else filters.to_milvus(filter)
         docs: dict[str, dict] = {}
-        for r in self._query_all(name, expr, ["chunk_id", "doc_id", "source", "metadata", "start"]):
+        for r in self._query_all(name, expr, ["chunk_id", "doc_id", "source", "metadata", "acl", "start"]):
             d = docs.setdefault(r["doc_id"], {"id": r["doc_id"], "chunks": 0, "source": r["source"],
-                                              "metadata": r["metadata"], "_start": r["start"]})
+                                              "metadata": r["metadata"], "acl": list(r["acl"]), "_start": r["start"]})
             d["chunks"] += 1
             if r["start"] < d["_start"]:
                 d.update(source=r["source"], metadata=r["metadata"], _start=r["start"])

@@ -11,7 +11,14 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from yuyi import __version__
-from yuyi.serve import routes_collections, routes_embeddings, routes_ops, routes_rerank, routes_search
+from yuyi.serve import (
+    routes_collections,
+    routes_embeddings,
+    routes_files,
+    routes_ops,
+    routes_rerank,
+    routes_search,
+)
 from yuyi.serve import schemas as s
 from yuyi.serve.batching import MicroBatcher
 from yuyi.serve.errors import install_handlers
@@ -73,7 +80,7 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None, 
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
                            allow_headers=["*"])
-    for routes in (routes_embeddings, routes_collections, routes_search, routes_rerank, routes_ops):
+    for routes in (routes_embeddings, routes_collections, routes_files, routes_search, routes_rerank, routes_ops):
         app.include_router(routes.router)
 
     return app

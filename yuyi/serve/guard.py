@@ -38,7 +38,7 @@ class Guard:
             return
         t0 = time.perf_counter()
         status = {"code": 500, "started": False}
-        limit = self.settings.max_body_bytes
+        limit = self._limit(scope)
         exceeded = {"yes": False}
 
         async def counted_send(message: Message) -> None:
@@ -82,12 +82,16 @@ class Guard:
             except BodyTooLarge:
                 exceeded["yes"] = True
             if exceeded["yes"] and not status["started"]:
-                await self._too_large()(scope, receive, counted_send)
+                await self._too_large(scope)(scope, receive, counted_send)
         self._observe(scope, status["code"], time.perf_counter() - t0)
 
-    def _too_large(self):
-        return error_response(413, "body_too_large", f"request body is larger than {self.settings.max_body_bytes} "
-                                                     "bytes")
+    def _limit(self, scope: Scope) -> int:
+        """File uploads (POST …/files) get their own, larger limit."""
+        upload = scope.get("method") == "POST" and scope["path"].endswith("/files")
+        return self.settings.max_upload_bytes if upload else self.settings.max_body_bytes
+
+    def _too_large(self, scope: Scope):
+        return error_response(413, "body_too_large", f"request body is larger than {self._limit(scope)} bytes")
 
     def _refuse_early(self, scope: Scope):
         headers = dict(scope.get("headers") or [])
@@ -95,8 +99,8 @@ class Guard:
         if length is not None:
             if not length.isdigit():
                 return error_response(400, "bad_content_length", "Content-Length must be a non-negative integer")
-            if int(length) > self.settings.max_body_bytes:
-                return self._too_large()
+            if int(length) > self._limit(scope):
+                return self._too_large(scope)
         if self.settings.api_keys and scope["path"].startswith(("/v1/", "/v2/")) and self._key(scope) is None:
             return error_response(401, "unauthorized", "missing or invalid API key (send `Authorization: Bearer KEY`)",
                                   {"WWW-Authenticate": "Bearer"})

@@ -110,7 +110,7 @@ async def get_job(job_id: str, key: ApiKey | None = Depends(caller), rt: Runtime
     return s.JobOut(**job.as_dict())
 
 
-@router.delete("/v1/collections/{name}/documents/{doc_id}")
+@router.delete("/v1/collections/{name}/documents/{doc_id:path}")  # ids of files hold slashes
 async def delete_document(name: str, doc_id: str, key: ApiKey | None = Depends(caller),
                           rt: Runtime = Depends(runtime)):
     writable(key, name)

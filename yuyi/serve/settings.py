@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from yuyi.errors import InputError
+from yuyi.extract.base import Limits
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class ServeSettings:
     store: str | None = None
     api_keys: dict[str, ApiKey] = field(default_factory=dict)  # empty: no auth (local/dev use)
     max_body_bytes: int = 4 * 1024 * 1024  # enforced while the body streams in, chunked or not
+    max_upload_bytes: int = 64 * 1024 * 1024  # the same, for file uploads (POST …/files)
+    # Extraction budgets for uploaded files: tighter than the CLI's (yuyi.extract.base.Limits).
+    upload_limits: Limits = field(default_factory=lambda: Limits(max_pages=2000, seconds=60.0,
+                                                                 zip_total=256 * 1024 * 1024, zip_ratio=100.0))
     max_inputs: int = 256
     max_batch: int = 64
     max_wait_ms: float = 0.0  # no waiting for company: requests queued while the model is busy batch anyway

@@ -1,0 +1,114 @@
+"""Uploading files (`POST /v1/collections/{name}/files`, multipart) and reading documents back
+(`GET …/documents`, `GET …/documents/{id}`). Each uploaded file is extracted in a worker
+process under the upload budgets (pages, seconds, unpacked zip size and ratio, memory), so a
+hostile file gets its own 4xx entry and never takes the server, or another file, down."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from yuyi.serve.auth import caller, visible, writable
+from yuyi.serve.errors import ApiError
+from yuyi.serve.runtime import Runtime, runtime
+from yuyi.serve.settings import ApiKey
+
+router = APIRouter(tags=["documents"])
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]|^\.\.?$|^$")
+
+
+def _document(name: str, got):
+    from yuyi.index.readers import Document
+
+    sections = [(a, b, {k: v for k, v in (("page", s.page), ("section", s.heading_path)) if v})
+                for a, b, s in got.spans()]
+    meta = {"format": got.format, **({"title": got.title} if got.title else {})}
+    return Document(name, got.text, meta, [], f"upload:{name}", sections)
+
+
+def _extract_and_index(rt: Runtime, collection: str, uploads: list[tuple[str, bytes]]) -> tuple[int, dict]:
+    from yuyi.extract.pool import extract_many
+
+    results: list[dict] = []
+    docs = []
+    jobs = []
+    for fname, data in uploads:
+        if _UNSAFE_NAME.search(fname) or ".." in fname.split("/"):
+            results.append({"file": fname, "status": 400, "error": {"code": "unsafe_file_name", "message":
+                            "a file name may not hold a path (/, \\, ..) or control characters"}})
+            continue
+        if any(r["file"] == fname for r in results):
+            results.append({"file": fname, "status": 400, "error": {"code": "duplicate_file_name", "message":
+                            "two files in this upload have this name (it is the document id)"}})
+            continue
+        jobs.append((fname, data))
+        results.append({"file": fname})
+    by_name = {r["file"]: r for r in results if "status" not in r}  # unique: duplicates were refused
+    for (fname, _), got in zip(jobs, extract_many(jobs, rt.settings.upload_limits, workers=1), strict=True):
+        if isinstance(got, Exception):
+            by_name[fname].update(status=422, error={"code": "extract_failed", "message": str(got)})
+        else:
+            by_name[fname].update(status=200, format=got.format, pages=got.pages, warnings=got.warnings)
+            docs.append(_document(fname, got))
+    if docs:
+        report = rt.collection(collection).upsert(docs, encoder=rt.bulk_encoder())
+        failed = {f.where: f.reason for f in report.failed}
+        for d in docs:
+            if d.doc_id in failed:
+                by_name[d.doc_id].update(status=422, error={"code": "index_failed", "message": failed[d.doc_id]})
+        indexed = report.indexed
+    else:
+        indexed = 0
+    ok = [r for r in results if r["status"] == 200]
+    status = 200 if ok else max((r["status"] for r in results), key=lambda c: (c == 422, c))
+    return status, {"collection": collection, "indexed": indexed, "files": results}
+
+
+@router.post("/v1/collections/{name}/files",
+             responses={200: {"description": "Per-file results: status 200, or a 4xx with an error each."}})
+async def upload_files(name: str, files: list[UploadFile] = File(..., description="One or more files."),
+                       key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
+    """Extract and index uploaded files (the formats `yuyi index` reads; the document id is the
+    file name). Answers 200 with a status per file when any file was indexed; otherwise the
+    worst file's 4xx. Size limit: `max_upload_bytes` for the whole request."""
+    writable(key, name)
+    if len(files) > rt.settings.max_inputs:
+        raise ApiError(413, "too_many_inputs", f"at most {rt.settings.max_inputs} files per request")
+    uploads = [(f.filename or "", await f.read()) for f in files]
+    async with rt.write_lock:
+        status, body = await run_in_threadpool(_extract_and_index, rt, name, uploads)
+    return JSONResponse(body, status_code=status)
+
+
+def _visible_to(key: ApiKey | None, acl: list[str]) -> bool:
+    return key is None or not acl or bool(set(acl) & set(key.groups))
+
+
+@router.get("/v1/collections/{name}/documents")
+async def list_documents(name: str, after: str = Query("", description="Ids sorting after this (the `next` "
+                                                                           "of the previous page)."),
+                         limit: int = Query(100, ge=1, le=1000), filter: str | None = Query(None),
+                         key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
+    """Documents in id order, a page at a time (keyset paging: stable while others write)."""
+    visible(key, name)
+    if filter is not None:
+        from yuyi.index.filters import parse
+
+        parse(filter)
+    page = await run_in_threadpool(rt.collection(name).documents, after, limit, filter)
+    shown = [d for d in page if _visible_to(key, d.get("acl") or [])]
+    return {"documents": shown, "next": page[-1]["id"] if len(page) == limit else None}
+
+
+@router.get("/v1/collections/{name}/documents/{doc_id:path}")
+async def get_document(name: str, doc_id: str, key: ApiKey | None = Depends(caller),
+                       rt: Runtime = Depends(runtime)):
+    """One document with its chunks (text, offsets, page and section)."""
+    visible(key, name)
+    doc = await run_in_threadpool(rt.collection(name).document, doc_id)
+    if doc is None or not _visible_to(key, doc.get("acl") or []):
+        raise ApiError(404, "document_not_found", f"document {doc_id!r} is not in {name!r}")
+    return doc
