@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yuyi-installed
 DATA_DIR ?= ../shared/data
 
-.PHONY: setup demo test test-slow lint quality perf browser load fast gpu-bench redteam eval bench-demo bench-qa
+.PHONY: setup demo test test-slow lint quality perf browser system-packages load fast gpu-bench redteam eval bench-demo bench-qa bench-docs
 
 setup: $(STAMP)
 
@@ -21,13 +21,21 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/yuyi demo
 
-test: setup browser
+test: setup system-packages
 	$(VENV)/bin/pytest -m "not slow" -q
 
-# The browser test drives Debian's Chromium (Playwright's own browser download cannot work here).
-browser:
-	@(command -v chromium && fc-list | grep -qi "noto sans cjk") >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || echo "warning: chromium not installed; browser test skipped"
+# Debian packages the tests drive: Chromium (the browser test; it also prints the CJK PDFs the
+# extraction tests read, with Noto CJK fonts) and Tesseract with its Chinese, Japanese and Korean
+# data (`yuyi index --ocr`). Playwright's own browser download cannot work here.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra \
+	tesseract-ocr-jpn tesseract-ocr-kor
+system-packages:
+	@(command -v chromium && fc-list | grep -qi "noto sans cjk" && tesseract --list-langs 2>&1 | grep -q kor) \
+		>/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null) || \
+		echo "warning: $(SYSTEM_PACKAGES) not installed; browser, PDF and OCR tests skipped"
+
+browser: system-packages
 
 test-slow: setup
 	YUYI_DATA_DIR=$(DATA_DIR) $(VENV)/bin/pytest -m slow -q

@@ -54,7 +54,7 @@ def test_defaults_are_stored_with_the_collection(e5, tmp_path):
 @pytest.mark.parametrize("bad, message", [
     ([{"id": "x"}], "'text' must be a non-empty string"),
     ([{"id": "", "text": "t"}], "'id' must be a string"),
-    ([{"id": "x", "text": "t", "metadata": {"k": [1]}}], "'metadata' must map"),
+    ([{"id": "x", "text": "t", "metadata": {"k": [{"a": 1}]}}], "'metadata' must map"),  # lists of scalars are kept
     ([{"id": "x", "text": "t", "acl": "staff"}], "'acl' must be a list"),
     ([{"id": "x", "text": "t", "extra": 1}], "unknown field"),
     ([{"id": "x", "text": "\ud800"}], "lone surrogate"),

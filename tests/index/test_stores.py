@@ -13,8 +13,9 @@ from yuyi.search import Searcher
 BACKENDS = ["local", "milvus-lite", "milvus-2.3-server", "milvus-lite-server"]
 
 DOCS = [
-    Document("watch", "这款防水手表适合游泳时佩戴，表带是硅胶材质。", {"category": "product", "price": 299}),
-    Document("tea", "龙井茶产于杭州西湖，是中国十大名茶之一。", {"category": "food", "price": 88}),
+    Document("watch", "这款防水手表适合游泳时佩戴，表带是硅胶材质。", {"category": "product", "price": 299,
+                                                           "tags": ["防水", "新品"]}),
+    Document("tea", "龙井茶产于杭州西湖，是中国十大名茶之一。", {"category": "food", "price": 88, "tags": ["新品"]}),
     Document("tokyo", "東京タワーは東京都港区にある電波塔です。", {"category": "travel", "price": 0}),
     Document("seoul", "서울 남산타워는 서울의 대표적인 관광지입니다.", {"category": "travel", "price": 0}),
     Document("secret", "内部资料：明年的手表新品计划包括潜水表。", {"category": "product", "price": 0}, acl=["staff"]),
@@ -138,6 +139,21 @@ def test_metadata_and_language_filters(filled, e5):
     assert set(listed) == {"watch", "en", "tea", "secret"}
     others = ids(s.search("好东西", mode=rich(filled), filter='category not in ["product", "food"]', top_k=10))
     assert set(others) == {"tokyo", "seoul"}
+    tagged = ids(s.search("好东西", mode="dense", filter='"新品" in tags', top_k=10))
+    assert set(tagged) == {"watch", "tea"}
+    assert set(ids(s.search("好东西", mode="dense", filter='"防水" in tags and price > 100', top_k=10))) == {"watch"}
+
+
+def test_documents_are_listed_in_pages_and_read_back(filled):
+    first = filled.list_documents("docs", limit=4)
+    rest = filled.list_documents("docs", after=first[-1]["id"], limit=4)
+    assert [d["id"] for d in first + rest] == sorted(d.doc_id for d in DOCS)
+    assert [d["id"] for d in filled.list_documents("docs", filter='"新品" in tags')] == ["tea", "watch"]
+    by = {d["id"]: d for d in first + rest}
+    assert by["watch"]["metadata"]["tags"] == ["防水", "新品"] and by["secret"]["acl"] == ["staff"]
+    doc = filled.get_document("docs", "tokyo")
+    assert doc["chunks"] == 1 and doc["parts"][0]["text"] == DOCS[2].text
+    assert filled.get_document("docs", "nope") is None
 
 
 def test_mixing_models_is_refused(filled, use_model):

@@ -83,6 +83,10 @@ def extract_bytes(data: bytes, name: str, limits: Limits | None = None) -> Extra
         return _extractors()[fmt](data, name, limits)
     except ExtractError:
         raise
+    except ModuleNotFoundError as exc:
+        extra = "ocr" if exc.name in ("pytesseract", "PIL") else "docs"
+        raise ExtractError(f"reading {fmt} needs the `{extra}` extra: pip install 'yuyi[{extra}]' "
+                           f"({exc.name} is missing)") from exc
     except (MemoryError, RecursionError) as exc:
         raise ExtractError(f"{fmt}: too large or too deeply nested to read ({type(exc).__name__})") from exc
     except Exception as exc:  # a library's crash on a malformed file is that file's failure, not ours

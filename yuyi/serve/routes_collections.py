@@ -77,12 +77,21 @@ async def upsert(name: str, body: s.UpsertRequest, key: ApiKey | None = Depends(
         raise ApiError(413, "too_many_inputs", f"at most {rt.settings.max_inputs} documents per request")
     if sum(len(d.text) for d in body.documents) <= rt.settings.async_ingest_chars:
         return await _locked_ingest(rt, name, body)
-    job = rt.jobs.create(name, key.key if key else None, len(body.documents))
+    return start_job(rt, name, key, len(body.documents), lambda: _model_dump(_locked_ingest(rt, name, body)))
+
+
+async def _model_dump(result) -> dict:
+    return (await result).model_dump()
+
+
+def start_job(rt: Runtime, name: str, key: ApiKey | None, documents: int, work) -> JSONResponse:
+    """Run `work()` (a coroutine giving the result dict) in the background; answer 202 with the job."""
+    job = rt.jobs.create(name, key.key if key else None, documents)
 
     async def run() -> None:
         job.status = "running"
         try:
-            job.result = (await _locked_ingest(rt, name, body)).model_dump()
+            job.result = await work()
             job.status = "done"
         except Exception as exc:  # the job record carries the error; the server stays up
             from yuyi.errors import YuyiError

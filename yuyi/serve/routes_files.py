@@ -29,58 +29,76 @@ def _document(name: str, got):
     return Document(name, got.text, meta, [], f"upload:{name}", sections)
 
 
-def _extract_and_index(rt: Runtime, collection: str, uploads: list[tuple[str, bytes]]) -> tuple[int, dict]:
+def _extract(rt: Runtime, uploads: list[tuple[str, bytes]]) -> tuple[list[dict], list]:
+    """Per-file results (status set for the refused ones) and the documents to index."""
     from yuyi.extract.pool import extract_many
 
     results: list[dict] = []
-    docs = []
     jobs = []
     for fname, data in uploads:
         if _UNSAFE_NAME.search(fname) or ".." in fname.split("/"):
             results.append({"file": fname, "status": 400, "error": {"code": "unsafe_file_name", "message":
                             "a file name may not hold a path (/, \\, ..) or control characters"}})
-            continue
-        if any(r["file"] == fname for r in results):
+        elif any(r["file"] == fname for r in results):
             results.append({"file": fname, "status": 400, "error": {"code": "duplicate_file_name", "message":
                             "two files in this upload have this name (it is the document id)"}})
-            continue
-        jobs.append((fname, data))
-        results.append({"file": fname})
+        else:
+            jobs.append((data, fname))
+            results.append({"file": fname})
     by_name = {r["file"]: r for r in results if "status" not in r}  # unique: duplicates were refused
-    for (fname, _), got in zip(jobs, extract_many(jobs, rt.settings.upload_limits, workers=1), strict=True):
+    docs = []
+    for (_, fname), got in zip(jobs, extract_many(jobs, rt.settings.upload_limits, workers=1), strict=True):
         if isinstance(got, Exception):
             by_name[fname].update(status=422, error={"code": "extract_failed", "message": str(got)})
         else:
             by_name[fname].update(status=200, format=got.format, pages=got.pages, warnings=got.warnings)
             docs.append(_document(fname, got))
+    return results, docs
+
+
+def _index(rt: Runtime, collection: str, results: list[dict], docs: list) -> tuple[int, dict]:
+    indexed = 0
     if docs:
         report = rt.collection(collection).upsert(docs, encoder=rt.bulk_encoder())
         failed = {f.where: f.reason for f in report.failed}
-        for d in docs:
-            if d.doc_id in failed:
-                by_name[d.doc_id].update(status=422, error={"code": "index_failed", "message": failed[d.doc_id]})
+        for r in results:
+            if r["file"] in failed:
+                r.update(status=422, error={"code": "index_failed", "message": failed[r["file"]]})
         indexed = report.indexed
-    else:
-        indexed = 0
     ok = [r for r in results if r["status"] == 200]
     status = 200 if ok else max((r["status"] for r in results), key=lambda c: (c == 422, c))
     return status, {"collection": collection, "indexed": indexed, "files": results}
 
 
 @router.post("/v1/collections/{name}/files",
-             responses={200: {"description": "Per-file results: status 200, or a 4xx with an error each."}})
+             responses={200: {"description": "Per-file results: status 200, or a 4xx with an error each."},
+                        202: {"description": "Much text: indexed as a job (poll /v1/jobs/{id})."}})
 async def upload_files(name: str, files: list[UploadFile] = File(..., description="One or more files."),
                        key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
     """Extract and index uploaded files (the formats `yuyi index` reads; the document id is the
-    file name). Answers 200 with a status per file when any file was indexed; otherwise the
-    worst file's 4xx. Size limit: `max_upload_bytes` for the whole request."""
+    file name). Answers 200 with a status per file when any file was indexed, otherwise the
+    worst file's 4xx; when the extracted text is over `async_ingest_chars`, 202 with a job whose
+    result is that same body. Size limit: `max_upload_bytes` for the whole request."""
+    from yuyi.serve.routes_collections import start_job
+
     writable(key, name)
     if len(files) > rt.settings.max_inputs:
         raise ApiError(413, "too_many_inputs", f"at most {rt.settings.max_inputs} files per request")
     uploads = [(f.filename or "", await f.read()) for f in files]
-    async with rt.write_lock:
-        status, body = await run_in_threadpool(_extract_and_index, rt, name, uploads)
+    results, docs = await run_in_threadpool(_extract, rt, uploads)
+
+    async def index() -> tuple[int, dict]:
+        async with rt.write_lock:
+            return await run_in_threadpool(_index, rt, name, results, docs)
+
+    if sum(len(d.text) for d in docs) > rt.settings.async_ingest_chars:
+        return start_job(rt, name, key, len(docs), lambda: _body(index))
+    status, body = await index()
     return JSONResponse(body, status_code=status)
+
+
+async def _body(index) -> dict:
+    return (await index())[1]
 
 
 def _visible_to(key: ApiKey | None, acl: list[str]) -> bool:
