@@ -90,3 +90,8 @@ bench-qa: setup
 			--queries artifacts/bench/$$set-files/queries.jsonl --qrels artifacts/bench/$$set-files/qrels.tsv \
 			--out artifacts/bench/$$set || exit 1; \
 	done
+
+# Documents in (issue 24): a folder of ~200 real-format CJK files; extraction per format, the
+# peers (LlamaIndex, markitdown), retrieval folder vs clean JSONL, hostile files over CLI and HTTP.
+bench-docs: setup system-packages
+	YUYI_DATA_DIR=$(DATA_DIR) $(PY) scripts/extract_bench.py --out artifacts/extract-bench

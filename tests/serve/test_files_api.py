@@ -92,3 +92,29 @@ def test_a_large_upload_becomes_a_job(e5, tmp_path, running_server):
         assert job["status"] == "done" and job["result"]["indexed"] == 1
         assert job["result"]["files"][0] == {"file": "a.md", "status": 200, "format": "markdown", "pages": 0,
                                              "warnings": []}
+
+
+def test_results_link_to_source_files_only_under_the_served_folder(e5, tmp_path, running_server):
+    from yuyi.collection import open_collection
+    from yuyi.index import open_store
+    from yuyi.index.readers import DocumentReader
+    from yuyi.serve import ServeSettings, create_app
+
+    kb, other = tmp_path / "kb", tmp_path / "other"
+    (kb / "hr").mkdir(parents=True)
+    other.mkdir()
+    (kb / "hr" / "leave.md").write_text("# 请假\n\n年假提前三天申请。\n", encoding="utf-8")
+    (other / "secret.txt").write_text("工资表", encoding="utf-8")
+    store = open_store(str(tmp_path / "store"))
+    with open_collection("kb", store, encoder=e5) as coll:
+        coll.upsert(iter(DocumentReader([str(kb), str(other / "secret.txt")], workers=0)))
+    app = create_app(ServeSettings(files_root=str(kb)), encoder=e5, store=store)
+    with running_server(app) as srv:
+        assert httpx.get(srv.url + "/v1/files").json() == {"enabled": True}
+        r = httpx.get(srv.url + "/v1/files/kb/hr/leave.md")
+        assert r.status_code == 200 and "年假" in r.text
+        assert httpx.get(srv.url + "/v1/files/kb/secret.txt").status_code == 404  # indexed, but outside --files
+        assert httpx.get(srv.url + "/v1/files/kb/../other/secret.txt").status_code == 404
+    with running_server(create_app(ServeSettings(), encoder=e5, store=store)) as srv:
+        assert httpx.get(srv.url + "/v1/files").json() == {"enabled": False}
+        assert httpx.get(srv.url + "/v1/files/kb/hr/leave.md").status_code == 404

@@ -35,6 +35,11 @@ def serve(
                                       help="Largest request body, MiB (enforced while streaming)."),
     no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (for comparison)."),
     max_inputs: int = typer.Option(D.max_inputs, min=1, help="Most texts or documents per request."),
+    max_upload_mb: float = typer.Option(D.max_upload_bytes / 1024 / 1024, min=0.001,
+                                        help="Largest file upload request (POST …/files), MiB."),
+    files_root: str = typer.Option(None, "--files", help="The folder indexed: search results link to their source "
+                                   "files under it (served only to callers who may see the document).",
+                                   show_default="no links"),
     rerank_model: str = typer.Option(None, "--rerank-model", help="A cross-encoder for POST /v1/rerank and "
                                      "`\"rerank\"` in search bodies: a directory (`yuyi train --task rerank`) or a "
                                      "reranker name.", show_default="none"),
@@ -57,7 +62,8 @@ def serve(
                              model_threads=model_threads,
                              async_ingest_chars=async_ingest_chars, backend=backend, device=device,
                              max_body_bytes=int(max_body_mb * 1024 * 1024), rerank_model=rerank_model,
-                             rerank_budget_ms=rerank_budget_ms)
+                             rerank_budget_ms=rerank_budget_ms, max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+                             files_root=_folder(files_root) if files_root else None)
     reranker = None
     if rerank_model:  # loaded here, so a reranker that cannot load fails with a clear message, not mid-start-up
         from yuyi.rerank import load_reranker
@@ -65,3 +71,14 @@ def serve(
         reranker = load_reranker(rerank_model, device)
     uvicorn.run(create_app(settings, reranker=reranker), host=host, port=port, log_level="warning", loop="uvloop",
                 http="httptools")
+
+
+def _folder(path: str) -> str:
+    from pathlib import Path
+
+    from yuyi.errors import InputError
+
+    p = Path(path).expanduser().resolve()
+    if not p.is_dir():
+        raise InputError(f"--files {path}: not a folder")
+    return str(p)

@@ -11,16 +11,47 @@ import regex
 
 from yuyi.extract.base import Budget, Extracted, ExtractError, Limits, Section, unwrap
 
-_JOINS_TIGHT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u3000-\u303f\uff00-\uffef\u30fc]")
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\u3000-\u303f\uff00-\uffef\u30fc]")
+_HANGUL = regex.compile(r"\p{Hangul}")
 FULL_LINE_CHARS = 1.5  # a line ending within this many character widths of the margin was wrapped
+SENTENCE_ENDS = "。！？!?.」』"
+# Korean words end in particles and endings: a line whose last word (2+ syllables) ends in one
+# most likely ended at a space, unless the next line starts by continuing it (에|서, 에|는).
+# Measured on KorQuAD passages Chromium printed: 0.866 of 97 wraps joined right vs 0.680 always
+# joining; on 20 PDFs of other passages, sentences recovered exactly 0.545 -> 0.728 (with
+# whitespace ignored 1.000 either way). The rest needs a Korean word list; search barely
+# notices (the keyword leg uses syllable bigrams).
+KOREAN_ENDINGS = set("의을를은는이가에고여며서도와과로게지만다면")
+KOREAN_CONTINUATIONS = set("서는도의를을로")
+
+
+def _join(prev: str, line: str, full: bool) -> str:
+    """What goes between two printed lines: a paragraph break only after a line that stops
+    short *and* ends a sentence (Chromium's CJK line-breaking rules leave short lines inside
+    paragraphs: no punctuation may start a line, numbers stay with their unit); nothing between
+    Chinese or Japanese characters; between Hangul syllables of a line that ran to the margin,
+    nothing (a wrap inside a word) unless the line's last word ends in a particle; a space
+    otherwise."""
+    a, b = prev[-1], line[0]
+    if not full and a in SENTENCE_ENDS:
+        return "\n"
+    if _UNSPACED.match(a) or _UNSPACED.match(b):
+        return ""
+    if _HANGUL.match(a) and _HANGUL.match(b):
+        if not full:
+            return " "
+        tail, head = prev.split()[-1], line.split()[0]
+        ended = len(tail) >= 2 and a in KOREAN_ENDINGS and len(head) > 1 and b not in KOREAN_CONTINUATIONS
+        return " " if ended else ""
+    if full and a == "-":
+        return "\b"  # a hyphenated word: the hyphen goes
+    return " "
 
 
 def page_text(textpage) -> str:
-    """A page's text with printed line breaks undone by layout: a line that runs to the right
-    margin was wrapped (Chinese, Japanese and Korean join without a space: Chromium and Word
-    wrap Korean between syllables too; Latin with one, a hyphen dropped); a line that stops
-    short ends a paragraph. Text alone cannot tell a Korean wrap inside a word from one
-    between words (measured: every Korean PDF Chromium printed split words)."""
+    """A page's text with printed line breaks undone, using where each line ends (`_join`): text
+    alone cannot tell a Korean wrap inside a word from one between words (measured: every
+    Korean PDF Chromium printed split words), nor a paragraph's end from a wrap."""
     n = textpage.count_chars()
     if n <= 0:
         return ""
@@ -44,15 +75,8 @@ def page_text(textpage) -> str:
     margin = max(r for _, r, _ in lines)
     out = lines[0][0]
     for (prev, right, width), (line, _, _) in zip(lines, lines[1:], strict=False):
-        full = margin - right <= FULL_LINE_CHARS * max(width, 1.0)
-        if not full:
-            out += "\n" + line
-        elif _JOINS_TIGHT.match(prev[-1]) and _JOINS_TIGHT.match(line[0]):
-            out += line
-        elif prev.endswith("-"):
-            out = out[:-1] + line
-        else:
-            out += " " + line
+        glue = _join(prev, line, margin - right <= FULL_LINE_CHARS * max(width, 1.0))
+        out = out[:-1] + line if glue == "\b" else out + glue + line
     return out
 
 

@@ -130,3 +130,27 @@ async def get_document(name: str, doc_id: str, key: ApiKey | None = Depends(call
     if doc is None or not _visible_to(key, doc.get("acl") or []):
         raise ApiError(404, "document_not_found", f"document {doc_id!r} is not in {name!r}")
     return doc
+
+
+@router.get("/v1/files")
+async def files_enabled(rt: Runtime = Depends(runtime)):
+    """Whether results link to their source files (`yuyi serve --files DIR`)."""
+    return {"enabled": rt.settings.files_root is not None}
+
+
+@router.get("/v1/files/{name}/{doc_id:path}")
+async def source_file(name: str, doc_id: str, key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
+    """The source file of a document the caller may see, if it lies under the served folder."""
+    from pathlib import Path
+
+    from fastapi.responses import FileResponse
+
+    visible(key, name)
+    root = rt.settings.files_root
+    doc = await run_in_threadpool(rt.collection(name).document, doc_id) if root else None
+    if doc is None or not _visible_to(key, doc.get("acl") or []):
+        raise ApiError(404, "file_not_found", f"no source file for {doc_id!r} in {name!r}")
+    path = Path(doc["source"]).resolve() if doc["source"] else None
+    if path is None or not path.is_file() or not path.is_relative_to(root):
+        raise ApiError(404, "file_not_found", f"the source of {doc_id!r} is not under the served folder")
+    return FileResponse(path, filename=path.name)

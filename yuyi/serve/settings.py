@@ -63,6 +63,7 @@ class ServeSettings:
     rerank_model: str | None = None  # a cross-encoder for /v1/rerank and `"rerank"` in search bodies
     rerank_budget_ms: float | None = None  # searches that ask for reranking without a budget get this one
     cors_origins: tuple[str, ...] = ()
+    files_root: str | None = None  # `--files DIR`: results link to their source files under it
 
 
 KEY_FIELDS = {"name": str, "collections": list, "groups": list, "write": bool}
