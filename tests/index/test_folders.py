@@ -88,3 +88,17 @@ def test_documents_carry_sections_that_chunking_keeps(tmp_path):
     assert [(c.text.splitlines()[0], c.metadata["section"]) for c in chunks] == [
         ("手册", "手册 > 报销"), ("请假", "手册 > 请假")]
     assert all(doc.text[c.start:c.end] == c.text for c in chunks)
+
+
+def test_migration_rebuilds_a_files_sections(tmp_path, e5):
+    from yuyi.index import open_store
+    from yuyi.index.ingest import ingest
+    from yuyi.index.migrate import documents_of
+
+    _tree(tmp_path / "kb", {"guide.md": "# 手册\n\n## 报销\n\n报销需要发票。\n\n## 请假\n\n请假需要审批。\n"})
+    (doc,) = list(DocumentReader([str(tmp_path / "kb")], workers=0))
+    store = open_store(str(tmp_path / "store"))
+    ingest(store, "kb", [doc], e5)
+    (again,) = documents_of(store, "kb", ["guide.md"], {"guide.md": 2}).values()
+    assert again.metadata == doc.metadata == {"title": "手册", "format": "markdown"}
+    assert [(again.text[a:b], w) for a, b, w in again.sections] == [(doc.text[a:b], w) for a, b, w in doc.sections]

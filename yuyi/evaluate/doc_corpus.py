@@ -184,15 +184,19 @@ def write_corpus(out: Path, passages: dict[str, list[Passage]], plan: dict[str, 
     pdf_jobs: list[tuple[str, Path]] = []
     scans: list[tuple[Path, Path | None, Path | None]] = []
     for lang, pool in passages.items():
-        it = iter(pool)
+        queue = list(pool)
         folder = out / lang
         folder.mkdir(exist_ok=True)
         for fmt, n in plan.items():
             for i in range(n):
                 count = 1 if fmt in ("scanned-pdf", "image", "text-legacy", "text-utf16") else per_file
-                ps = [p for p in (next(it, None) for _ in range(count)) if p is not None]
+                fits = _encodable(TEXT_ENCODINGS[lang][i % len(TEXT_ENCODINGS[lang])]) if fmt == "text-legacy" \
+                    else (lambda p: True)
+                ps = [p for p in queue if fits(p)][:count]
                 if not ps:
                     break
+                for p in ps:
+                    queue.remove(p)
                 files += _write_one(folder, lang, fmt, i, ps, browser, pdf_jobs, scans)
     if browser and pdf_jobs:
         print_pdfs(pdf_jobs, browser)
@@ -203,6 +207,17 @@ def write_corpus(out: Path, passages: dict[str, list[Passage]], plan: dict[str, 
     (out / "manifest.json").write_text(json.dumps([asdict(f) for f in files], ensure_ascii=False, indent=1),
                                        encoding="utf-8")
     return files
+
+
+def _encodable(encoding: str):
+    def fits(p: Passage) -> bool:
+        try:
+            (p.title + p.text).encode(encoding)
+            return True
+        except UnicodeEncodeError:
+            return False
+
+    return fits
 
 
 def _write_one(folder: Path, lang: str, fmt: str, i: int, ps: list[Passage], browser: str | None,

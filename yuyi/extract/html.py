@@ -3,8 +3,9 @@ script and style dropped) and renders it as Markdown, whose headings then give t
 path; `<title>` is kept as the title. Pages trafilatura finds no main content in (a bare
 fragment, an e-book chapter) fall back to selectolax over the whole body minus the same
 boilerplate elements. The page is cleaned of site chrome first: on short pages trafilatura
-otherwise falls back to the whole page, header and navigation included (measured on the
-generated help-centre pages: every marker leaked)."""
+otherwise falls back to the whole page (seen on a generated help-centre page: its header and
+navigation text were kept). After cleaning, no boilerplate marker reached the text of 24
+generated pages (scripts/extract_bench.py)."""
 
 from __future__ import annotations
 

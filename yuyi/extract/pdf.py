@@ -1,9 +1,11 @@
-"""PDF text layers through pypdfium2 (PDFium, Chromium's own PDF engine). Measured on the CJK
-PDFs Chromium prints (benchmarks/extract_corpus.py): pypdfium2 recovered every sentence and was
-the fastest; pdfminer.six recovered the same text several times slower; pypdf split CJK runs.
-A page is one section; the PDF's outline (bookmarks) cuts pages into sections at its headings and gives
-their heading path. A page without a text layer is reported as scanned, never indexed as empty; with OCR on
-it is rendered and read by Tesseract."""
+"""PDF text layers through pypdfium2 (PDFium, Chromium's own PDF engine). Measured on 32 CJK
+PDFs Chromium printed (scripts/extract_bench.py, table 1b): pypdfium2 kept 99.8 % of source
+sentences (whitespace ignored) at ~36 files/s; pdfminer.six and pypdf 25.9 % at 2.7 and 3.5
+files/s: they map Chromium's CJK glyphs to Kangxi radicals (⽣ for 生). Joining printed lines
+back by layout (`page_text`) took exact sentences from 24.3 % to 94.7 %. A page is a section;
+the PDF's outline (bookmarks) cuts pages into sections at its headings and gives their
+heading path. A page without a text layer is reported as scanned, never indexed as empty;
+with OCR on it is rendered and read by Tesseract."""
 
 from __future__ import annotations
 

@@ -48,6 +48,9 @@ class MigrationReport:
         return asdict(self)
 
 
+SECTION_KEYS = ("page", "section")  # chunk metadata set by yuyi.index.ingest.make_chunks from a file's structure
+
+
 def documents_of(store: Store, name: str, doc_ids: list[str], sizes: dict[str, int]) -> dict[str, Document]:
     """Documents rebuilt from their stored chunks: each chunk's text at its offsets; a gap the
     chunker left between chunks (only ever whitespace) becomes spaces."""
@@ -66,7 +69,20 @@ def documents_of(store: Store, name: str, doc_ids: list[str], sizes: dict[str, i
                 text += [" "] * (r["start"] - have)
             text[r["start"] : r["start"] + len(r["text"])] = list(r["text"])
         first = parts[0]
-        out[d] = Document(d, "".join(text), first["metadata"], first["acl"], first["source"])
+        where = [{k: r["metadata"][k] for k in SECTION_KEYS if k in r["metadata"]} for r in parts]
+        metadata = {k: v for k, v in first["metadata"].items() if k not in SECTION_KEYS}
+        # A document read from a file keeps its pages and sections: each run of chunks with the
+        # same page and section becomes one section again, which the new model re-chunks within.
+        sections = None
+        if any(where):
+            sections = []
+            for r, w in zip(parts, where, strict=True):
+                if sections and sections[-1][2] == w:
+                    sections[-1] = (sections[-1][0], r["start"] + len(r["text"]), w)
+                else:
+                    sections.append((r["start"], r["start"] + len(r["text"]), w))
+        out[d] = Document(d, "".join(text), metadata if sections else first["metadata"], first["acl"],
+                          first["source"], sections)
     return out
 
 
