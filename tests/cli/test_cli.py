@@ -90,9 +90,9 @@ def test_index_and_search_from_the_command_line(tmp_path):
     ]) + "\n", encoding="utf-8")
     store = ["--store", str(tmp_path / "store")]
     r = run("index", "demo", str(corpus), "--json", *store)
-    assert r.returncode == 0, r.stderr.decode()
+    assert r.returncode == 1, r.stderr.decode()  # one record failed, the rest were indexed
     report = json.loads(r.stdout)
-    assert (report["indexed"], report["chunks"], len(report["failed"])) == (3, 3, 1)
+    assert (report["indexed"], report["chunks"], len(report["failed"]), report["exit_code"]) == (3, 3, 1, 1)
     assert "missing or empty text field" in report["failed"][0]["reason"]
 
     r = run("search", "demo", "防水手錶", "--json", "-k", "2", "--groups", "", *store)

@@ -101,7 +101,7 @@ def test_prepare_bench_checks_the_corpus(tmp_path):
     corpus = tmp_path / "c.jsonl"
     corpus.write_text('{"id": "a", "text": "一。二三四五六七八九十一二三四五六七八九十。"}\n{"id": "a", "text": "x"}\n',
                       encoding="utf-8")
-    with pytest.raises(InputError, match="'a' appears more than once"):
+    with pytest.raises(InputError, match="id 'a' appears at lines 1 and 2"):  # the reader names both lines
         prepare_bench([str(corpus)])
     corpus.write_text('{"id": "a", "text": "ok"}\n{"id": "b"}\n', encoding="utf-8")
     with pytest.raises(InputError, match="could not be read"):

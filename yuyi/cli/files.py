@@ -5,6 +5,7 @@ nothing could be indexed (and then no empty collection is left behind)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -74,8 +75,12 @@ def index(
         removed = [gone for root in reader.plan.roots
                    for gone in coll.remove_missing(root, reader.ids_by_root.get(root, set()))] if sync else []
     finally:
-        if not existed and (report is None or report.indexed == 0):
-            coll.drop()  # nothing half-made: a run that wrote nothing leaves no empty collection
+        if not existed and progress.committed == 0:
+            # nothing half-made: a run that wrote nothing leaves no empty collection behind; a run
+            # that committed some documents keeps them (re-running resumes), and a failure to drop
+            # (the store just died) must not hide the error that stopped the run
+            with contextlib.suppress(Exception):
+                coll.drop()
         coll.close()
     code = 0 if not report.failed else EXIT_SOME_FAILED
     if report.indexed + report.skipped == 0 and not removed:
@@ -119,6 +124,7 @@ class _FileProgress:
     def __init__(self) -> None:
         self.progress = self.task = None
         self.files = self.pages = 0
+        self.committed = 0  # documents written or found unchanged, as the store acknowledged them
 
     def bar(self, total: int, collection: str):
         from rich.progress import (
@@ -143,6 +149,7 @@ class _FileProgress:
             self.progress.update(self.task, completed=outcome.read + outcome.failed, pages=outcome.pages)
 
     def batch_done(self, report) -> None:
+        self.committed = report.indexed + report.skipped
         if self.progress is not None:
             self.progress.update(self.task, chunks=report.chunks)
         if not err_console.is_terminal:  # logs get one plain line per committed batch
