@@ -68,6 +68,16 @@ class Extracted:
             pos += len(s.text)
         return out
 
+    def chunk_spans(self) -> list[tuple[int, int, dict]]:
+        """(start, end, {"page", "section"}) per section: the spans chunks must not cross and the
+        metadata each of their chunks carries (yuyi.index.readers.Document.sections)."""
+        return [(a, b, {k: v for k, v in (("page", s.page), ("section", s.heading_path)) if v})
+                for a, b, s in self.spans()]
+
+    def document_metadata(self) -> dict:
+        """What the whole document carries: its format and, when it has one, its title."""
+        return {"format": self.format, **({"title": self.title} if self.title else {})}
+
     @property
     def text(self) -> str:
         return SECTION_SEPARATOR.join(s.text for s in self.sections if s.text.strip())

@@ -118,12 +118,9 @@ class DocumentReader:
         if got.encoding and got.encoding not in ("utf_8", "ascii"):
             o.encodings[str(f.path)] = got.encoding
         o.warnings += [ReadFailure(str(f.path), w) for w in got.warnings]
-        metadata = {"title": got.title, "format": got.format} if got.title else {"format": got.format}
-        sections = [(a, b, {k: v for k, v in (("page", s.page), ("section", s.heading_path)) if v})
-                    for a, b, s in got.spans()]
         self.seen[f.doc_id] = str(f.path)
         self._done(f, True)
-        return Document(f.doc_id, got.text, metadata, [], str(f.path.resolve()), sections)
+        return Document(f.doc_id, got.text, got.document_metadata(), [], str(f.path.resolve()), got.chunk_spans())
 
     def _records(self, f: InputFile) -> Iterator[Document]:
         docs = self._record_documents(f)

@@ -23,10 +23,7 @@ _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]|^\.\.?$|^$")
 def _document(name: str, got):
     from yuyi.index.readers import Document
 
-    sections = [(a, b, {k: v for k, v in (("page", s.page), ("section", s.heading_path)) if v})
-                for a, b, s in got.spans()]
-    meta = {"format": got.format, **({"title": got.title} if got.title else {})}
-    return Document(name, got.text, meta, [], f"upload:{name}", sections)
+    return Document(name, got.text, got.document_metadata(), [], f"upload:{name}", got.chunk_spans())
 
 
 def _extract(rt: Runtime, uploads: list[tuple[str, bytes]]) -> tuple[list[dict], list]:
