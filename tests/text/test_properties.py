@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from yuyi.text import LANGUAGES, chunk, detect, keyword_tokens, normalise, split_sentences
+from yuyi.text import LANGUAGES, chunk, detect, keyword_tokens, normalise, split_sentences, to_simplified
 
 # Arbitrary Unicode (hypothesis excludes surrogates by construction) enriched with what real
 # CJK text carries: CJK punctuation, emoji, combining marks, controls, full-width forms.
@@ -20,10 +20,13 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @given(text_strategy)
 @example("")
 @example(BIG)
+@example("這款手錶防水嗎？東京タワー")
 def test_normalise_and_detect_never_raise(text):
     out = normalise(text)
     assert normalise(out) == out  # idempotent
-    assert normalise(text, fold="t2s") is not None
+    folded = normalise(text, fold="t2s")
+    assert normalise(folded, fold="t2s") == folded  # idempotent too
+    assert to_simplified(folded) == folded  # nothing Traditional is left after folding
     assert detect(text).lang in LANGUAGES
 
 

@@ -48,4 +48,8 @@ def test_long_runs(e5, run):
     norm = normalise(run)
     detect(norm)
     keyword_tokens(norm[:20_000])
-    assert "".join(c.text for c in chunk(run, e5)).replace(" ", "") or not run.strip()
+    pieces = chunk(run, e5)
+    assert all(run[c.start:c.end] == c.text and c.n_tokens <= e5.max_tokens for c in pieces)
+    assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:], strict=False))  # in order, no overlap
+    covered = sum(c.end - c.start for c in pieces)
+    assert covered == len(run) or not run.strip(), (covered, len(run))  # nothing dropped
