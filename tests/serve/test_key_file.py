@@ -49,3 +49,32 @@ def test_serve_refuses_a_bad_key_file_in_one_line(tmp_path):
     yuyi = str(Path(sys.executable).parent / "yuyi")
     r = subprocess.run([yuyi, "serve", "--api-keys", path], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "`write` must be a JSON bool" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_says_where_and_when_it_is_ready(tmp_path):
+    import os
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    yuyi = str(Path(sys.executable).parent / "yuyi")
+    proc = subprocess.Popen([yuyi, "serve", "--port", str(port), "--store", str(tmp_path)], stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                            start_new_session=True)
+    try:
+        line, deadline = b"", time.time() + 120
+        while time.time() < deadline and b"ready" not in line:
+            line = proc.stderr.readline()
+            if not line and proc.poll() is not None:
+                break
+        assert line.decode().strip() == f"yuyi: ready at http://127.0.0.1:{port}/ (search page; API docs at /docs)"
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200  # ready means ready
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

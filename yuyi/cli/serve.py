@@ -63,7 +63,8 @@ def serve(
                              async_ingest_chars=async_ingest_chars, backend=backend, device=device,
                              max_body_bytes=int(max_body_mb * 1024 * 1024), rerank_model=rerank_model,
                              rerank_budget_ms=rerank_budget_ms, max_upload_bytes=int(max_upload_mb * 1024 * 1024),
-                             files_root=_folder(files_root) if files_root else None)
+                             files_root=_folder(files_root) if files_root else None,
+                             ready_message=f"yuyi: ready at http://{host}:{port}/ (search page; API docs at /docs)")
     reranker = None
     if rerank_model:  # loaded here, so a reranker that cannot load fails with a clear message, not mid-start-up
         from yuyi.rerank import load_reranker

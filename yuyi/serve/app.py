@@ -5,6 +5,7 @@ health, Prometheus metrics and a small search page. Routes live in `routes_*`; t
 from __future__ import annotations
 
 import asyncio
+import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -62,6 +63,8 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None, 
                                     deadline_s=float("inf"))
         rt.metrics.queue_depth.set_function(lambda: rt.batcher.pending)
         rt.metrics.admission_correction.set_function(lambda: rt.batcher.correction)
+        if settings.ready_message:  # only now: the model is loaded and warm, the store open
+            print(settings.ready_message, file=sys.stderr, flush=True)
         yield
         await rt.batcher.stop()
         rt.store.close()

@@ -64,6 +64,7 @@ class ServeSettings:
     rerank_budget_ms: float | None = None  # searches that ask for reranking without a budget get this one
     cors_origins: tuple[str, ...] = ()
     files_root: str | None = None  # `--files DIR`: results link to their source files under it
+    ready_message: str | None = None  # printed to stderr once the model is warm (`yuyi serve` sets it)
 
 
 KEY_FIELDS = {"name": str, "collections": list, "groups": list, "write": bool}
