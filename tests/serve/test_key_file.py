@@ -68,7 +68,7 @@ def test_serve_says_where_and_when_it_is_ready(tmp_path):
                             stdout=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"},
                             start_new_session=True)
     try:
-        line, deadline = b"", time.time() + 120
+        line, deadline = b"", time.time() + 600  # a first start may export the INT8 model
         while time.time() < deadline and b"ready" not in line:
             line = proc.stderr.readline()
             if not line and proc.poll() is not None:
