@@ -85,6 +85,14 @@ class Collection:
                 self._searcher = searcher
         return searcher
 
+    def _forget(self, defaults: bool = False) -> None:
+        """Drop the cached searcher (and stored defaults) after a write, under the lock every
+        other access to them takes."""
+        with self._lock:
+            self._searcher = None
+            if defaults:
+                self._defaults = None
+
     def follow(self) -> str:
         """The version answering now; after a `yuyi migrate` switch (or rollback) the model,
         searcher and defaults follow it (one `stat` per call when nothing changed)."""
@@ -115,14 +123,16 @@ class Collection:
         """The search defaults: yuyi's, with what `yuyi tune --apply` stored for this collection.
         Re-read at most every DEFAULTS_TTL_S seconds (a long-running server sees a tune)."""
         now = time.monotonic()
-        if self._defaults is None or now - self._defaults[0] > DEFAULTS_TTL_S:
+        cached = self._defaults  # read once: a write in another thread may reset it meanwhile
+        if cached is None or now - cached[0] > DEFAULTS_TTL_S:
             try:
                 stored = self.store.get_meta(self.name).get("search_defaults") or {}
             except CollectionNotFound:
                 stored = {}
-            params = SearchParams().replace(**{k: v for k, v in stored.items() if k in TUNABLE})
-            self._defaults = (now, params)
-        return self._defaults[1]
+            cached = (now, SearchParams().replace(**{k: v for k, v in stored.items() if k in TUNABLE}))
+            with self._lock:
+                self._defaults = cached
+        return cached[1]
 
     def set_defaults(self, **values: Any) -> SearchParams:
         """Store search defaults with the collection (mode, fusion, weight, min_score)."""
@@ -132,7 +142,7 @@ class Collection:
         params = self.defaults.replace(**values)  # validated before anything is written
         self.store.set_meta(self.name, "search_defaults", {k: getattr(params, k) for k in TUNABLE
                                                            if getattr(params, k) is not None})
-        self._searcher, self._defaults = None, None
+        self._forget(defaults=True)
         return params
 
     # ---- writes ------------------------------------------------------------------------------
@@ -157,7 +167,7 @@ class Collection:
             encoder = None
         report = ingest(self.store, target, docs, encoder or self.encoder, batch_docs=batch_docs,
                         max_tokens=max_tokens, overlap=overlap, failures=failures, on_batch=on_batch)
-        self._searcher = None
+        self._forget()
         return report
 
     def delete(self, ids: Sequence[str] | None = None, filter: str | None = None) -> int:
@@ -167,7 +177,7 @@ class Collection:
         if ids is None and filter is None:
             raise InputError("delete needs document ids or a filter")
         removed = self.store.delete_documents(self.follow(), list(ids) if ids is not None else None, filter)
-        self._searcher = None
+        self._forget()
         return removed
 
     def documents(self, after: str = "", limit: int = 100, filter: str | None = None) -> list[dict]:
@@ -226,7 +236,7 @@ class Collection:
 
     def drop(self) -> None:
         self.store.drop_collection(self.name)
-        self._searcher = None
+        self._forget()
 
     # ---- reads -------------------------------------------------------------------------------
     def search(self, query: str, params: SearchParams | None = None, **changes: Any) -> SearchResults:
@@ -274,7 +284,7 @@ class Collection:
 
     def close(self) -> None:
         """Persist indexes; close the store if this collection opened it."""
-        self._searcher = None
+        self._forget()
         if self._own_store:
             self.store.close()
         else:

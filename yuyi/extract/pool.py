@@ -13,7 +13,9 @@ from pathlib import Path
 
 from yuyi.extract.base import Extracted, ExtractError, Limits
 
-WORKER_MEMORY = 4 * 1024**3  # address space of one worker: a memory bomb fails that file, not the machine
+WORKER_MEMORY = 4 * 1024**3  # address space a worker may add to what it inherited: a memory bomb fails that
+# file, not the machine (a cap on the total would starve a worker forked from a large process: after a
+# torch model loaded, the parent alone maps more than 4 GB and the child could not even load a codec)
 GRACE_SECONDS = 5.0  # on top of the file's own budget, before the worker is killed
 
 
@@ -23,7 +25,8 @@ def _serve(conn: Connection, limits: Limits) -> None:
     from yuyi.extract import extract_bytes, extract_file
 
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+        cap = _mapped_bytes() + WORKER_MEMORY
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     except (ValueError, OSError):
         pass
     while True:
@@ -46,6 +49,18 @@ def _serve(conn: Connection, limits: Limits) -> None:
             conn.send(out)
         except Exception as exc:  # noqa: BLE001 - an unpicklable result
             conn.send(ExtractError(f"result could not be returned: {exc}"[:300]))
+
+
+def _mapped_bytes() -> int:
+    """The virtual memory this process maps now (Linux /proc; 0 where unknown)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 class _Worker:
