@@ -176,7 +176,8 @@ def extract(
         raise InputError("no document files to extract (JSONL/CSV are records: `yuyi index` reads them)"
                          + (f"; skipped: {dict(plan.skipped)}" if plan.skipped else ""))
     failed = 0
-    for f, got in zip(files, extract_many([f.path for f in files], Limits(ocr=ocr), workers=0), strict=True):
+    # the worker pool, as indexing uses it: a file over its time budget is killed, not waited for
+    for f, got in zip(files, extract_many([f.path for f in files], Limits(ocr=ocr), workers=1), strict=True):
         if isinstance(got, Exception):
             failed += 1
             if as_json:

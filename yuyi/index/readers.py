@@ -87,8 +87,7 @@ class DocumentReader:
         if documents:
             from yuyi.extract.pool import extract_many
 
-            workers = self.workers if len(documents) > 1 else 0
-            for f, got in zip(documents, extract_many([f.path for f in documents], self.limits, workers),
+            for f, got in zip(documents, extract_many([f.path for f in documents], self.limits, self.workers),
                               strict=True):
                 doc = self._document(f, got)
                 if doc is not None:
