@@ -4,6 +4,8 @@ space between every pair of Chinese or Japanese characters; those spaces are rem
 
 from __future__ import annotations
 
+from functools import cache
+
 import regex
 
 from yuyi.extract.base import Extracted, ExtractError, Limits, Section, unwrap
@@ -16,6 +18,7 @@ _GAP = regex.compile(r"(?<=[\p{Han}\p{Hiragana}\p{Katakana}\u3000-\u303f\uff00-\
                      r"(?=[\p{Han}\p{Hiragana}\p{Katakana}\u3000-\u303f\uff00-\uffef])")
 
 
+@cache  # one `tesseract --version` a process, not one per Tesseract call (up to four a page)
 def _tesseract():
     try:
         import pytesseract
