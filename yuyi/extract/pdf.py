@@ -122,7 +122,7 @@ def split_at_headings(text: str, entries: list[tuple[int, str]], path: list[tupl
 def extract_pdf(data: bytes, name: str, limits: Limits) -> Extracted:
     import pypdfium2 as pdfium
 
-    if not data.lstrip()[:5].startswith(b"%PDF-"):
+    if not data[:1024].lstrip().startswith(b"%PDF-"):  # the head only: lstrip() of the whole copied it
         raise ExtractError(f"not a PDF (it starts with {data[:8]!r})")
     try:
         pdf = pdfium.PdfDocument(data)
