@@ -256,7 +256,8 @@ def delete(
     with open_collection(collection, store) as coll:
         if not coll.exists():
             raise InputError(f"no collection {collection!r}")
-        missing = [i for i in ids or [] if i not in coll.store.document_states(coll.follow(), [i])]
+        known = coll.store.document_states(coll.follow(), list(ids or []))  # one lookup for all ids
+        missing = [i for i in ids or [] if i not in known]
         removed = coll.delete(ids or None, filter)
     console.print(f"{collection}: {removed} chunks removed", highlight=False)
     if missing:
