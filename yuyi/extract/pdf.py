@@ -12,8 +12,8 @@ from __future__ import annotations
 import regex
 
 from yuyi.extract.base import Budget, Extracted, ExtractError, Limits, Section, unwrap
+from yuyi.text.scripts import is_unspaced_char
 
-_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\u3000-\u303f\uff00-\uffef\u30fc]")
 _HANGUL = regex.compile(r"\p{Hangul}")
 FULL_LINE_CHARS = 1.5  # a line ending within this many character widths of the margin was wrapped
 SENTENCE_ENDS = "。！？!?.」』"
@@ -37,7 +37,7 @@ def _join(prev: str, line: str, full: bool) -> str:
     a, b = prev[-1], line[0]
     if not full and a in SENTENCE_ENDS:
         return "\n"
-    if _UNSPACED.match(a) or _UNSPACED.match(b):
+    if is_unspaced_char(a) or is_unspaced_char(b):
         return ""
     if _HANGUL.match(a) and _HANGUL.match(b):
         if not full:
