@@ -30,6 +30,7 @@ app = typer.Typer(
     help="yuyi (语义): semantic search for Chinese, Japanese and Korean text.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help wraps every default at 80 columns; Rich's boxes cut them
 )
 app.add_typer(models.app, name="models")
 app.add_typer(text.app, name="text")

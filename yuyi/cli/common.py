@@ -9,17 +9,27 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from yuyi.config import DEFAULT_BACKEND, REFERENCE_BACKEND
-from yuyi.errors import InputError
+from yuyi.config import DEFAULT_BACKEND, REFERENCE_BACKEND, default_store, lookup
+from yuyi.errors import InputError, YuyiError
+
+
+def _effective(name: str, default: str) -> str:
+    """What a setting resolves to now, and from where (`yuyi config` shows all of them)."""
+    try:
+        value, source = lookup(name)
+    except YuyiError:
+        return default  # a broken config file is reported when a command runs, not by --help
+    return default if value is None else f"{value} from {source}"
+
 
 BACKEND = typer.Option(None, "--backend",
                        help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached). "
                             "MODEL@BACKEND says the same; YUYI_BACKEND sets it for every command.",
-                       show_default=f"{DEFAULT_BACKEND}; {REFERENCE_BACKEND} for eval and bench")
+                       show_default=_effective("backend", f"{DEFAULT_BACKEND}; {REFERENCE_BACKEND} for eval and bench"))
 STORE = typer.Option(None, "--store", "-s",
                      help="Store: a directory (embedded), a .db file (Milvus Lite) or milvus://host:19530 "
                           "(Milvus server). YUYI_STORE sets it for every command.",
-                     show_default="~/.local/share/yuyi/store")
+                     show_default=_effective("store", default_store()))
 DEVICE = typer.Option(None, "--device", help="cpu or cuda.", show_default="cpu")
 
 def require_extra(extra: str, *modules: str) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from yuyi.cli.common import BACKEND, STORE, console, err_console
 from yuyi.cli.files import location
+from yuyi.cli.search_options import search_options
 from yuyi.errors import InputError
 from yuyi.search import params as P
 
@@ -28,29 +29,10 @@ def _store(uri: str | None):
     return open_store(uri)
 
 
+@search_options()
 def search(
     collection: str = typer.Argument(..., help="Collection to search."),
     query: str = typer.Argument(None, help="The query (or use --queries FILE)."),
-    mode: str = typer.Option(None, "--mode", help="dense, keyword or hybrid.",
-                             show_default=f"the collection's, else {P.DEFAULT_MODE}"),
-    top_k: int = typer.Option(P.DEFAULT_TOP_K, "--top-k", "-k", help=f"Results to return (1–{P.MAX_TOP_K})."),
-    filter: str = typer.Option(None, "--filter", help='Filter, e.g. \'category == "news" and year >= 2020\'.'),
-    lang: str = typer.Option(None, "--lang", help="Only chunks in this language (zh, zh-Hant, ja, ko, en)."),
-    groups: str = typer.Option(None, "--groups", help="Comma-separated ACL groups of the caller (public docs always)."),
-    fusion: str = typer.Option(None, help="Hybrid fusion: rrf or weighted.",
-                               show_default=f"the collection's, else {P.DEFAULT_FUSION}"),
-    weight: float = typer.Option(None, help="Dense share for weighted fusion, 0–1.",
-                                 show_default=f"the collection's, else {P.DEFAULT_WEIGHT}"),
-    min_score: float = typer.Option(None, "--min-score", help="Drop results below this: dense and hybrid compare "
-                                    "cosine similarity, keyword the BM25 score.", show_default="no floor"),
-    no_collapse: bool = typer.Option(False, "--no-collapse", help="Return every matching chunk, not one per doc."),
-    rerank: str = typer.Option(None, "--rerank", help="Rescore the top candidates with this cross-encoder: a "
-                               "directory (`yuyi train --task rerank`) or a reranker name (`yuyi models list`).",
-                               show_default="no reranking"),
-    rerank_depth: int = typer.Option(P.DEFAULT_RERANK_DEPTH, "--rerank-depth",
-                                     help=f"Candidate chunks the reranker rescores (1–{P.MAX_RERANK_DEPTH})."),
-    rerank_budget_ms: float = typer.Option(None, "--rerank-budget-ms", help="If reranking would take longer, "
-                                           "return the un-reranked list (flagged).", show_default="no budget"),
     queries: str = typer.Option(None, "--queries", help="Queries file: txt (one per line), tsv `id<TAB>query` or "
                                 "jsonl with 'query'."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines, one per result: " + ", ".join(JSON_FIELDS)
@@ -59,6 +41,7 @@ def search(
     backend: str = BACKEND,
     bundle: str = typer.Option(None, "--bundle", help="Search an edge bundle (`yuyi export --bundle`) instead of "
                                "a store: `yuyi search --bundle DIR QUERY`."),
+    settings: dict | None = None,
 ) -> None:
     """Search a collection by meaning, keyword or both."""
     from yuyi.collection import open_collection
@@ -68,14 +51,12 @@ def search(
         query, collection = collection, None  # `yuyi search --bundle DIR QUERY`: the only argument is the query
     if (query is None) == (queries is None):
         raise InputError("give either a QUERY argument or --queries FILE")
-    group_list = [g.strip() for g in groups.split(",") if g.strip()] if groups is not None else None
-    P.SearchParams().replace(mode=mode, top_k=top_k, filter=filter, lang=lang, fusion=fusion, weight=weight,
-                             min_score=min_score, collapse=not no_collapse, rerank=rerank, rerank_depth=rerank_depth,
-                             rerank_budget_ms=rerank_budget_ms)  # checked before anything loads
-    if filter is not None:
+    settings = settings or {}
+    P.SearchParams().replace(**settings)  # checked before anything loads
+    if settings.get("filter") is not None:
         from yuyi.index.filters import parse
 
-        parse(filter)  # a bad filter is reported before anything loads
+        parse(settings["filter"])  # a bad filter is reported before anything loads
     qs = [(q.id, q.text) for q in read_queries(queries)[0]] if queries else [("q1", query)]
     with err_console.status("loading model…"):
         if bundle is not None:
@@ -88,17 +69,15 @@ def search(
             coll = open_collection(name, st, encoder=encoder)
         else:
             coll = open_collection(collection, store, backend=backend)
-        if rerank:
+        if settings.get("rerank"):
             from yuyi.rerank import cached_reranker
 
-            cached_reranker(rerank, coll.device)  # a reranker that cannot load fails before the search
-    params = coll.defaults.replace(mode=mode, top_k=top_k, filter=filter, lang=lang, groups=group_list, fusion=fusion,
-                                   weight=weight, min_score=min_score, collapse=not no_collapse, rerank=rerank,
-                                   rerank_depth=rerank_depth, rerank_budget_ms=rerank_budget_ms)  # None: the default
+            cached_reranker(settings["rerank"], coll.device)  # a reranker that cannot load fails before the search
+    params = coll.defaults.replace(**settings)  # None: the collection's default
     results = coll.search_many([q for _, q in qs], params)
     for rows in results:
         if rows.rerank and not rows.rerank["applied"]:
-            err_console.print(f"[yellow]reranking skipped[/yellow]: it would take over {rerank_budget_ms:g} ms; "
+            err_console.print(f"[yellow]reranking skipped[/yellow]: it would take over {params.rerank_budget_ms:g} ms; "
                               "these results are in retrieval order")
     if as_json:
         for qi, ((qid, q), rows) in enumerate(zip(qs, results, strict=True)):
@@ -183,22 +162,15 @@ def collections_drop(name: str, store: str = STORE,
 
 
 @collections_app.command("defaults")
-def collections_defaults(
-    name: str,
-    mode: str = typer.Option(None, "--mode", help="dense, keyword or hybrid."),
-    fusion: str = typer.Option(None, "--fusion", help="rrf or weighted."),
-    weight: float = typer.Option(None, "--weight", help="Dense share in weighted fusion, 0–1."),
-    min_score: float = typer.Option(None, "--min-score", help="Relevance floor: cosine for dense and hybrid, "
-                                    "BM25 score for keyword."),
-    store: str = STORE,
-) -> None:
+@search_options(P.TUNABLE, as_default=True)
+def collections_defaults(name: str, store: str = STORE, settings: dict | None = None) -> None:
     """Show or set the search defaults stored with a collection (`yuyi tune --apply` sets them
     from measurements); every front end uses them for settings a search leaves out."""
     from yuyi.collection import open_collection
 
     coll = open_collection(name, store)
     coll.info()  # a missing collection is an error here, not an empty default
-    given = {"mode": mode, "fusion": fusion, "weight": weight, "min_score": min_score}
+    given = settings or {}
     params = coll.set_defaults(**given) if any(v is not None for v in given.values()) else coll.defaults
     print(json.dumps({k: getattr(params, k) for k in P.TUNABLE}, ensure_ascii=False))
     coll.close()

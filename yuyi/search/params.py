@@ -1,11 +1,12 @@
-"""`SearchParams`: the one definition of how a search is asked for. The CLI options, the HTTP
-request body, bench and eval all read their choices, limits and defaults from here (a test
-checks the HTTP schema against it), so no front end can drift from the engine."""
+"""`SearchParams`: the one definition of how a search is asked for. Each field carries its
+`Setting` (type, choices, limits, help); validation here, the HTTP request body
+(`yuyi.serve.search_body`) and the CLI options (`yuyi.cli.search_options`) are generated from
+it, so adding a setting is one field here and every front end has it."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from yuyi.errors import InputError
@@ -16,14 +17,15 @@ MAX_TOP_K = 1000
 MAX_QUERY_CHARS = 2000
 MAX_FILTER_CHARS = 2000
 MAX_LANG_CHARS = 16
-# Measured by scripts/fusion_defaults.py on CMRC2018, JSQuAD and KorQuAD together (README):
+MAX_NAME_CHARS = 1000  # a reranker name or directory
+# Measured by benchmarks/fusion_defaults.py on CMRC2018, JSQuAD and KorQuAD together (docs/benchmarks.md):
 # weighted fusion with half the weight on the dense leg beat RRF on the mean nDCG@10.
 DEFAULT_MODE = "hybrid"
 DEFAULT_FUSION = "weighted"
 DEFAULT_WEIGHT = 0.5
 DEFAULT_TOP_K = 10
 # Reranking: candidates (chunks) the cross-encoder rescores. 20 is the depth the rerank curve
-# (scripts/rerank_quality.py) was judged at; past MAX_RERANK_DEPTH a CPU reranker takes seconds.
+# (benchmarks/rerank_quality.py) was judged at; past MAX_RERANK_DEPTH a CPU reranker takes seconds.
 DEFAULT_RERANK_DEPTH = 20
 MAX_RERANK_DEPTH = 200
 
@@ -37,69 +39,119 @@ MIN_SCORE_UNITS = {
 
 
 @dataclass(frozen=True)
-class SearchParams:
-    """How to search. Every field is validated on construction; `replace(**changes)` re-validates.
+class Setting:
+    """What a front end needs to offer one search setting.
 
-    mode: dense (by meaning), keyword (BM25 over CJK-aware tokens) or hybrid (both, fused).
-    top_k: results to return, 1..MAX_TOP_K.
-    filter: an expression over metadata and built-in fields (see `yuyi.index.filters`).
-    lang: only chunks in this language (zh, zh-Hans, zh-Hant, ja, ko, en).
-    groups: the caller's ACL groups (None: trusted caller, no ACL check; [] = public only).
-    fusion, weight: how hybrid combines its legs; weight is the dense leg's share (weighted).
-    collapse: one result per document (its best chunk) rather than every chunk.
-    min_score: drop results scoring below this, in the units of the mode (MIN_SCORE_UNITS).
-    rerank: a reranker (catalog name or directory) to rescore the top `rerank_depth` chunks with;
-        None = no reranking. rerank_budget_ms: if reranking would take longer, the un-reranked
-        list is returned and flagged.
+    kind: int, float, bool, text, choice or groups (a list of names). ge/le/gt: numeric limits;
+    max_chars: text limit. tunable: a collection may store its own default (`yuyi collections
+    defaults`), so a request that leaves it out takes the collection's. none: what leaving an
+    optional setting out means (shown as its default). flags: CLI spelling (default --NAME).
+    group/member: the HTTP body nests this setting in an object named `group` as `member`.
     """
 
-    mode: str = DEFAULT_MODE
-    top_k: int = DEFAULT_TOP_K
-    filter: str | None = None
-    lang: str | None = None
-    groups: tuple[str, ...] | None = None
-    fusion: str = DEFAULT_FUSION
-    weight: float = DEFAULT_WEIGHT
-    collapse: bool = True
-    min_score: float | None = None
-    rerank: str | None = None
-    rerank_depth: int = DEFAULT_RERANK_DEPTH
-    rerank_budget_ms: float | None = None
+    help: str
+    kind: str
+    choices: tuple[str, ...] = ()
+    ge: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    max_chars: int | None = None
+    tunable: bool = False
+    none: str = ""
+    flags: tuple[str, ...] = ()
+    group: str | None = None
+    member: str | None = None
+
+    def check(self, name: str, value: Any, optional: bool) -> Any:
+        """`value` if valid for this setting (a list of groups becomes a tuple), else InputError."""
+        if value is None and optional:
+            return None
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise InputError(f"{name} must be one of {', '.join(self.choices)}, not {value!r}")
+        elif self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int) or not self._in_range(value):
+                raise InputError(f"{name} must be an integer {self.limits()}, not {value!r}")
+        elif self.kind == "float":
+            if not _finite(value) or not self._in_range(value):
+                raise InputError(f"{name} must be a finite number{' ' + self.limits() if self.limits() else ''}, "
+                                 f"not {value!r}")
+        elif self.kind == "bool":
+            if not isinstance(value, bool):
+                raise InputError(f"{name} must be true or false, not {value!r}")
+        elif self.kind == "text":
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(f"{name} must be a non-empty string when given")
+            if self.max_chars is not None and len(value) > self.max_chars:
+                raise InputError(f"{name} is longer than {self.max_chars} characters")
+        elif self.kind == "groups":
+            if isinstance(value, str) or not all(isinstance(g, str) for g in value):
+                raise InputError(f"{name} must be a list of group names")
+            return tuple(value)
+        return value
+
+    def _in_range(self, value: float) -> bool:
+        return ((self.ge is None or value >= self.ge) and (self.le is None or value <= self.le)
+                and (self.gt is None or value > self.gt))
+
+    def limits(self) -> str:
+        """'between 1 and 1000', 'in [0, 1]', 'above 0' or ''."""
+        if self.ge is not None and self.le is not None:
+            return f"between {self.ge:g} and {self.le:g}" if self.kind == "int" else f"in [{self.ge:g}, {self.le:g}]"
+        if self.gt is not None:
+            return f"above {self.gt:g}"
+        return f"at least {self.ge:g}" if self.ge is not None else ""
+
+
+def setting(default: Any, help: str, kind: str, **spec: Any) -> Any:
+    """A SearchParams field: its default and its `Setting`."""
+    return field(default=default, metadata={"setting": Setting(help, kind, **spec)})
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """How to search. Every field is validated on construction from its `Setting`;
+    `replace(**changes)` re-validates. `groups` None means a trusted caller (no ACL check)."""
+
+    mode: str = setting(DEFAULT_MODE, "dense (by meaning), keyword (BM25 over CJK-aware tokens) or hybrid (both).",
+                        "choice", choices=MODES, tunable=True)
+    top_k: int = setting(DEFAULT_TOP_K, "Results to return.", "int", ge=1, le=MAX_TOP_K, flags=("--top-k", "-k"))
+    filter: str | None = setting(None, 'Filter over metadata and built-ins, e.g. \'category == "news" and '
+                                 "year >= 2020'.", "text", max_chars=MAX_FILTER_CHARS, none="no filter")
+    lang: str | None = setting(None, "Only chunks in this language (zh, zh-Hans, zh-Hant, ja, ko, en).", "text",
+                               max_chars=MAX_LANG_CHARS, none="any")
+    groups: tuple[str, ...] | None = setting(None, "The caller's ACL groups (public documents always match); over "
+                                             "HTTP only without API keys, where the key's groups apply.", "groups",
+                                             none="no ACL check")
+    fusion: str = setting(DEFAULT_FUSION, "How hybrid fuses its legs: rrf or weighted.", "choice", choices=FUSIONS,
+                          tunable=True)
+    weight: float = setting(DEFAULT_WEIGHT, "The dense leg's share in weighted fusion.", "float", ge=0.0, le=1.0,
+                            tunable=True)
+    collapse: bool = setting(True, "One result per document (its best chunk) rather than every chunk.", "bool")
+    min_score: float | None = setting(None, "Relevance floor: " + "; ".join(f"{m}: {u}" for m, u in
+                                      MIN_SCORE_UNITS.items()) + ".", "float", tunable=True, none="no floor")
+    rerank: str | None = setting(None, "Rescore the top candidates with this cross-encoder: a directory (`yuyi train "
+                                 "--task rerank`) or a reranker name (`yuyi models list`); over HTTP the served "
+                                 "reranker's name (omitted: the served one).", "text",
+                                 max_chars=MAX_NAME_CHARS, none="no reranking", group="rerank", member="model")
+    rerank_depth: int = setting(DEFAULT_RERANK_DEPTH, "Candidate chunks the reranker rescores.", "int", ge=1,
+                                le=MAX_RERANK_DEPTH, group="rerank", member="depth")
+    rerank_budget_ms: float | None = setting(None, "If reranking would take longer (ms), the un-reranked list is "
+                                             "returned and flagged.", "float", gt=0, none="no budget",
+                                             group="rerank", member="budget_ms")
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise InputError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or not 1 <= self.top_k <= MAX_TOP_K:
-            raise InputError(f"top_k must be an integer between 1 and {MAX_TOP_K}, not {self.top_k!r}")
-        if self.fusion not in FUSIONS:
-            raise InputError(f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
-        if not _finite(self.weight) or not 0.0 <= self.weight <= 1.0:
-            raise InputError(f"weight (dense share in weighted fusion) must be in [0, 1], not {self.weight!r}")
-        if self.min_score is not None and not _finite(self.min_score):
-            raise InputError(f"min_score must be a finite number, not {self.min_score!r}")
-        if isinstance(self.rerank_depth, bool) or not isinstance(self.rerank_depth, int) \
-                or not 1 <= self.rerank_depth <= MAX_RERANK_DEPTH:
-            raise InputError(f"rerank_depth must be an integer between 1 and {MAX_RERANK_DEPTH}, "
-                             f"not {self.rerank_depth!r}")
-        if self.rerank_budget_ms is not None and (not _finite(self.rerank_budget_ms) or self.rerank_budget_ms <= 0):
-            raise InputError(f"rerank_budget_ms must be a positive number of milliseconds, not "
-                             f"{self.rerank_budget_ms!r}")
-        _optional_text("rerank", self.rerank, 1000)
-        _optional_text("filter", self.filter, MAX_FILTER_CHARS)
-        _optional_text("lang", self.lang, MAX_LANG_CHARS)
-        if not isinstance(self.collapse, bool):
-            raise InputError(f"collapse must be true or false, not {self.collapse!r}")
-        if self.groups is not None:
-            if isinstance(self.groups, str) or not all(isinstance(g, str) for g in self.groups):
-                raise InputError("groups must be a list of group names")
-            object.__setattr__(self, "groups", tuple(self.groups))
+        for f in fields(self):
+            value = spec_of(f).check(f.name, getattr(self, f.name), optional=f.default is None)
+            object.__setattr__(self, f.name, value)
 
     def replace(self, **changes: Any) -> SearchParams:
         """A copy with `changes` applied; `None` values are ignored (an option not given)."""
-        unknown = set(changes) - set(NAMES)
+        known = names(type(self))
+        unknown = set(changes) - set(known)
         if unknown:
             raise InputError(f"unknown search parameter(s): {', '.join(sorted(unknown))}; "
-                             f"known: {', '.join(NAMES)}")
+                             f"known: {', '.join(known)}")
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def as_dict(self) -> dict[str, Any]:
@@ -112,18 +164,22 @@ class SearchParams:
         return cls().replace(**data)
 
 
+def spec_of(f: Field) -> Setting:
+    return f.metadata["setting"]
+
+
+def settings(cls: type = SearchParams) -> dict[str, tuple[Any, Setting]]:
+    """name → (default, Setting) for every setting of a SearchParams class, in order."""
+    return {f.name: (f.default, spec_of(f)) for f in fields(cls)}
+
+
+def names(cls: type = SearchParams) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def _finite(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _optional_text(name: str, value: Any, limit: int) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{name} must be a non-empty string when given")
-    if len(value) > limit:
-        raise InputError(f"{name} is longer than {limit} characters")
-
-
-NAMES = tuple(f.name for f in fields(SearchParams))
-TUNABLE = ("mode", "fusion", "weight", "min_score")  # what `yuyi bench --apply` may store per collection
+NAMES = names()
+TUNABLE = tuple(n for n, (_, s) in settings().items() if s.tunable)  # what a collection may store as defaults

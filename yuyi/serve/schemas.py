@@ -4,28 +4,13 @@ model's prompt, because e5-style models lose points without the right prefix."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from yuyi.search import params as P
-from yuyi.text.normalize import lone_surrogate
-
-Kind = Literal["query", "passage"]
-
-
-def _valid_unicode(value: str) -> str:
-    """JSON can carry lone surrogates (`"\\ud800"`) that no encoder, store or response can hold."""
-    at = lone_surrogate(value)
-    if at is not None:
-        raise ValueError(f"text is not valid Unicode: lone surrogate at position {at}")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_valid_unicode)]
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-MetaScalar = Text | Int64 | Annotated[float, Field(allow_inf_nan=False)] | bool
-MetaValue = MetaScalar | Annotated[list[MetaScalar], Field(min_length=1, max_length=1000)]  # tags
+from yuyi.serve.search_body import RerankOptions, SearchRequest  # noqa: F401 (generated from SearchParams)
+from yuyi.serve.types import Int64, Kind, MetaScalar, MetaValue, Text  # noqa: F401 (re-exported)
 
 
 class EmbeddingRequest(BaseModel):
@@ -102,55 +87,6 @@ class JobOut(BaseModel):
     finished: float | None = None
     result: dict[str, Any] | None = Field(None, description="The upsert response once the job is done.")
     error: dict[str, str] | None = None
-
-
-class RerankOptions(BaseModel):
-    """`"rerank": {...}` in a search body: rescore the top `depth` chunks with the served reranker."""
-
-    model_config = ConfigDict(extra="forbid")
-    model: Text | None = Field(None, description="The served reranker's name (`yuyi serve --rerank-model`); "
-                               "omitted = the served one.")
-    depth: int = Field(P.DEFAULT_RERANK_DEPTH, ge=1, le=P.MAX_RERANK_DEPTH, description="Candidate chunks rescored.")
-    budget_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="If reranking would take longer, "
-                                    "the un-reranked list is returned with `rerank.applied` false "
-                                    "[default: the server's --rerank-budget-ms].")
-
-
-class SearchRequest(BaseModel):
-    """The fields, choices and limits of `yuyi.search.params.SearchParams` (a test checks they
-    agree). mode, fusion, weight and min_score left out take the collection's defaults."""
-
-    model_config = ConfigDict(extra="forbid")
-    query: Text = Field(..., min_length=1, max_length=P.MAX_QUERY_CHARS)
-    mode: Literal["dense", "keyword", "hybrid"] | None = Field(
-        None, description=f"dense, keyword or hybrid [default: the collection's, else {P.DEFAULT_MODE}]")
-    top_k: int = Field(P.DEFAULT_TOP_K, ge=1, le=P.MAX_TOP_K)
-    filter: Text | None = Field(None, min_length=1, max_length=P.MAX_FILTER_CHARS)
-    lang: Text | None = Field(None, min_length=1, max_length=P.MAX_LANG_CHARS)
-    groups: list[Text] | None = Field(None, description="Only without API keys; with keys the key's groups apply.")
-    fusion: Literal["rrf", "weighted"] | None = Field(
-        None, description=f"hybrid fusion [default: the collection's, else {P.DEFAULT_FUSION}]")
-    weight: float | None = Field(None, ge=0.0, le=1.0, description="dense share in weighted fusion "
-                                 f"[default: the collection's, else {P.DEFAULT_WEIGHT}]")
-    collapse: bool = True
-    min_score: float | None = Field(None, allow_inf_nan=False, description="relevance floor: " + "; ".join(
-        f"{m}: {u}" for m, u in P.MIN_SCORE_UNITS.items()))
-    rerank: RerankOptions | bool | None = Field(None, description="Rerank the top candidates with the served "
-                                                "cross-encoder: true, or {model, depth, budget_ms}.")
-
-    def params(self, defaults: P.SearchParams, groups: list[str] | None, reranker: str | None = None,
-               budget_ms: float | None = None) -> P.SearchParams:
-        """`reranker`: the served reranker's name (set when the body asks for reranking)."""
-        values = self.model_dump(exclude={"query", "groups", "rerank"})
-        opts = self.rerank_options()
-        if opts is not None:
-            values.update(rerank=reranker, rerank_depth=opts.depth, rerank_budget_ms=opts.budget_ms or budget_ms)
-        return defaults.replace(**values, groups=groups)
-
-    def rerank_options(self) -> RerankOptions | None:
-        if self.rerank is None or self.rerank is False:
-            return None
-        return RerankOptions() if self.rerank is True else self.rerank
 
 
 class SearchHit(BaseModel):
