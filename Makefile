@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.yuyi-installed
 DATA_DIR ?= ../shared/data
 
-.PHONY: setup demo test test-slow lint quality perf browser system-packages load fast gpu-bench redteam eval bench-demo bench-qa bench-docs
+.PHONY: setup demo check test test-slow lint quality perf browser system-packages load fast gpu-bench redteam eval \
+	bench-demo bench-qa bench-docs benchmarks-md
+# Experiments read the datasets only through YUYI_DATA_DIR (the `data_dir` setting).
+BENCH := YUYI_DATA_DIR=$(DATA_DIR) $(PY) -m benchmarks
+RESULTS := benchmarks/results
 
 setup: $(STAMP)
 
@@ -20,6 +24,10 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(VENV)/bin/yuyi demo
+
+# The fast tier (logic with the hashing test encoder; no real model, server, browser or training): ≤ 3 min.
+check: setup
+	$(VENV)/bin/pytest -m "not slow and not heavy" -q
 
 test: setup system-packages
 	$(VENV)/bin/pytest -m "not slow" -q
@@ -41,35 +49,36 @@ test-slow: setup
 	YUYI_DATA_DIR=$(DATA_DIR) $(VENV)/bin/pytest -m slow -q
 
 lint: setup
-	$(VENV)/bin/ruff check yuyi tests scripts
+	$(VENV)/bin/ruff check yuyi tests benchmarks
 
 quality: setup
-	$(PY) scripts/model_quality.py --data-dir $(DATA_DIR)
-	$(PY) scripts/text_quality.py --data-dir $(DATA_DIR)
-	$(PY) scripts/retrieval_quality.py --data-dir $(DATA_DIR)
-	$(PY) scripts/keyword_leg_compare.py --data-dir $(DATA_DIR)
+	$(BENCH).model_quality
+	$(BENCH).text_quality
+	$(BENCH).retrieval_quality
+	$(BENCH).keyword_leg_compare
+	YUYI_DATA_DIR=$(DATA_DIR) $(VENV)/bin/yuyi bench qa cmrc2018 --out $(RESULTS)/qa-cmrc2018.json
 
 perf: setup
-	$(PY) scripts/index_perf.py --data-dir $(DATA_DIR)
+	$(BENCH).index_perf
 
 load: setup
-	$(PY) scripts/serve_load.py
+	$(BENCH).serve_load
 
 # Fast inference (issue 11): backends side by side, INT8 recipes, serving latency and RSS,
 # ingest speed; gpu-bench only where a CUDA GPU is visible.
 fast: setup
-	$(PY) scripts/onnx_bench.py --data-dir $(DATA_DIR) --limit 500
-	$(PY) scripts/int8_variants.py
-	$(PY) scripts/serve_search_latency.py
-	$(PY) scripts/ingest_speed.py --data-dir $(DATA_DIR)
+	YUYI_DATA_DIR=$(DATA_DIR) $(VENV)/bin/yuyi bench backends --backends torch,onnx,onnx-int8 --out $(RESULTS)/backends.json
+	$(VENV)/bin/yuyi bench serve --trimmed --out $(RESULTS)/serve.json
+	$(BENCH).int8_variants
+	$(BENCH).ingest_speed
 
 gpu-bench: setup
-	$(PY) scripts/gpu_bench.py --data-dir $(DATA_DIR)
+	$(BENCH).gpu_bench
 
 # The service's red-team scenarios at full size (≈ 15 min): drop loop, 200 MB uploads, poisoned
 # batch, 1 MB ingest, 64-client flood, /metrics growth, model threads; then 2,000 schemathesis cases.
 redteam: setup
-	$(PY) scripts/serve_redteam.py --data-dir $(DATA_DIR)
+	$(BENCH).serve_redteam
 	YUYI_FUZZ_EXAMPLES=2000 $(VENV)/bin/pytest -q -s tests/serve/test_schema_fuzz.py
 
 # The CJK benchmark suite over every dataset, three models (≈ 45 min cold on 2 cores; cached reruns are fast).
@@ -85,7 +94,7 @@ bench-demo: setup
 # The bake-off on real QA sets: CMRC2018 (zh) and KorQuAD (ko) contexts with their questions as gold qrels.
 bench-qa: setup
 	for set in cmrc2018 korquad; do \
-		$(PY) scripts/qa_bench_files.py $$set artifacts/bench/$$set-files --data-dir $(DATA_DIR) && \
+		$(BENCH).qa_bench_files $$set artifacts/bench/$$set-files && \
 		$(VENV)/bin/yuyi bench --corpus artifacts/bench/$$set-files/corpus.jsonl \
 			--queries artifacts/bench/$$set-files/queries.jsonl --qrels artifacts/bench/$$set-files/qrels.tsv \
 			--out artifacts/bench/$$set || exit 1; \
@@ -94,4 +103,9 @@ bench-qa: setup
 # Documents in (issue 24): a folder of ~200 real-format CJK files; extraction per format, the
 # peers (LlamaIndex, markitdown), retrieval folder vs clean JSONL, hostile files over CLI and HTTP.
 bench-docs: setup system-packages
-	YUYI_DATA_DIR=$(DATA_DIR) $(PY) scripts/extract_bench.py --out artifacts/extract-bench
+	$(BENCH).extract_bench --out artifacts/extract-bench
+
+# docs/benchmarks.md from the JSON results the measurements above wrote (each table says when,
+# on which CPU and by which command it was measured).
+benchmarks-md: setup
+	$(VENV)/bin/yuyi bench report --results $(RESULTS) --out docs/benchmarks.md

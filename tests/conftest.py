@@ -16,6 +16,31 @@ import pytest
 # Tests never wait on the unreachable hub; models come from the bundled offline sources.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# ---- test tiers -------------------------------------------------------------------------
+# `make check` runs `-m "not slow and not heavy"`: logic, with the hashing test encoder. A test
+# is heavy when it loads a real model, trains, starts a real server or browser: marked here by
+# the fixtures it uses, or by `pytestmark = pytest.mark.heavy` / `@pytest.mark.heavy`.
+HEAVY_FIXTURES = {"e5", "use_model", "trained_reranker", "milvus_server_handle", "milvus_server",
+                  "milvus_lite_server", "own_server", "server", "auth_server"}
+HEAVY_PARAMS = ("milvus",)  # a parametrized store backend that is a real Milvus server or file
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if HEAVY_FIXTURES & set(item.fixturenames) or any(
+                isinstance(v, str) and v.startswith(HEAVY_PARAMS) for v in params.values()):
+            item.add_marker(pytest.mark.heavy)
+
+
+@pytest.fixture(scope="session")
+def hashing():
+    """The deterministic test encoder (character n-gram hashing): for logic that does not depend
+    on what a model learned. Anything about quality uses `e5`."""
+    from yuyi.models.hashing import HashingEncoder
+
+    return HashingEncoder()
+
 
 @pytest.fixture(scope="session")
 def e5():

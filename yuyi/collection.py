@@ -21,11 +21,11 @@ from typing import Any
 
 from yuyi.errors import InputError
 from yuyi.index import CollectionInfo, Store, open_store
-from yuyi.index.base import CollectionNotFound, model_mismatch
+from yuyi.index.base import MAX_PAGE, CollectionNotFound, model_mismatch
 from yuyi.index.filters import INT_RANGE
 from yuyi.index.ingest import IngestReport, ingest
 from yuyi.index.migrate import MigrationReport
-from yuyi.index.readers import Document, ReadFailure
+from yuyi.index.readers import MAX_ID_LENGTH, Document, ReadFailure
 from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
 from yuyi.search.engine import Rescorer, Searcher, SearchResults
 from yuyi.search.params import TUNABLE, SearchParams
@@ -70,6 +70,15 @@ class Collection:
                 self._encoder = load_encoder(self._model_arg, backend=self.backend or self._stored_backend,
                                              device=self.device)
             return self._encoder
+
+    def query_encoder(self, preferred: Encoder | None = None) -> Encoder:
+        """The encoder for this collection's current model: `preferred` (a server's batching
+        one) while it is that model, else the collection's own (after `yuyi migrate` switched
+        the model, the served one no longer fits)."""
+        self.follow()
+        if preferred is not None and preferred.name == self.model:
+            return preferred
+        return self.encoder
 
     def searcher(self, keyword_only: bool = False) -> Searcher:
         """The searcher over this collection's current version (rebuilt after writes, which
@@ -162,11 +171,12 @@ class Collection:
             docs: Iterable[Document] = (as_document(d, i) for i, d in enumerate(documents))
         else:
             docs = [as_document(d, i) for i, d in enumerate(documents)]
+        from yuyi.index.migrate import mirror_write
+
         target = self.follow()
-        if encoder is not None and encoder.name != self.model:  # the served model, after a migration
-            encoder = None
-        report = ingest(self.store, target, docs, encoder or self.encoder, batch_docs=batch_docs,
-                        max_tokens=max_tokens, overlap=overlap, failures=failures, on_batch=on_batch)
+        report = ingest(self.store, target, docs, self.query_encoder(encoder), batch_docs=batch_docs,
+                        max_tokens=max_tokens, overlap=overlap, failures=failures, on_batch=on_batch,
+                        after_batch=lambda batch: mirror_write(self.store, target, batch, max_tokens, overlap))
         self._forget()
         return report
 
@@ -176,14 +186,18 @@ class Collection:
             ids = [ids]
         if ids is None and filter is None:
             raise InputError("delete needs document ids or a filter")
-        removed = self.store.delete_documents(self.follow(), list(ids) if ids is not None else None, filter)
+        from yuyi.index.migrate import mirror_delete
+
+        target, ids = self.follow(), list(ids) if ids is not None else None
+        removed = self.store.delete_documents(target, ids, filter)
+        mirror_delete(self.store, target, ids, filter)
         self._forget()
         return removed
 
     def documents(self, after: str = "", limit: int = 100, filter: str | None = None) -> list[dict]:
         """Documents in id order after `after` (a page; pass the last id for the next one)."""
-        if not 1 <= limit <= 1000:
-            raise InputError("limit must be between 1 and 1000")
+        if not 1 <= limit <= MAX_PAGE:
+            raise InputError(f"limit must be between 1 and {MAX_PAGE}")
         return self.store.list_documents(self.follow(), after, limit, filter)
 
     def document(self, doc_id: str) -> dict | None:
@@ -330,8 +344,8 @@ def as_document(obj: DocumentLike, index: int = 0) -> Document:
     if unknown:
         raise InputError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     doc_id, text = obj.get("id"), obj.get("text")
-    if not isinstance(doc_id, str) or not 1 <= len(doc_id) <= 400:
-        raise InputError(f"{where}: 'id' must be a string of 1 to 400 characters")
+    if not isinstance(doc_id, str) or not 1 <= len(doc_id) <= MAX_ID_LENGTH:
+        raise InputError(f"{where}: 'id' must be a string of 1 to {MAX_ID_LENGTH} characters")
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{where} ({doc_id!r}): 'text' must be a non-empty string")
     metadata, acl, source = obj.get("metadata") or {}, obj.get("acl") or [], obj.get("source") or ""

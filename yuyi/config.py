@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_BACKEND = "onnx-int8"  # serving, indexing, search, embed: parity measured in scripts/onnx_bench.py
+DEFAULT_BACKEND = "onnx-int8"  # serving, indexing, search, embed: parity measured in `yuyi bench backends`
 REFERENCE_BACKEND = "torch"  # eval, bench and export measure the model as published
 
 

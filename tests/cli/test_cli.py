@@ -193,7 +193,7 @@ def test_search_reports_hostile_filters_in_one_line(tmp_path, expr):
 def test_export_writes_a_loadable_model_with_a_parity_report(tmp_path, data_dir):
     out = tmp_path / "e5-int8"
     # Cosine parity only: the quality sets encode whole QA corpora with both models (minutes);
-    # scripts/onnx_bench.py and `yuyi export` without --parity-limit 0 report them.
+    # `yuyi bench backends` and `yuyi export` without --parity-limit 0 report them.
     r = run("export", "multilingual-e5-small", "--format", "onnx-int8", "--out", str(out), "--data-dir",
             str(data_dir), "--parity-limit", "0")
     assert r.returncode == 0, r.stderr.decode()[-2000:]

@@ -2,12 +2,11 @@
 
 Each test is one defect found by the red team (issue 10) that failed before its fix; the long
 versions (5-minute drop loop, 200 MB upload, 1 MB document, 64 clients × 60 s) are in
-`scripts/serve_redteam.py`."""
+`benchmarks/serve_redteam.py`."""
 
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import threading
 import time
@@ -15,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from yuyi.evaluate.raw_http import raw_status, stream_chunked
 from yuyi.index import open_store
 from yuyi.serve import ServeSettings, create_app
 from yuyi.serve.batching import MicroBatcher
@@ -27,58 +27,6 @@ DOCS = [{"id": f"d{i}", "text": f"第{i}篇：这款防水手表适合游泳，�
 def rss_mb() -> float:
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
-
-
-def stream_chunked(port: int, path: str, total: int, headers: dict[str, str] | None = None,
-                   piece: int = 64 * 1024) -> tuple[int, float, int]:
-    """Send a chunked body of `total` bytes until the server answers; (status, seconds, bytes sent)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-    head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()) + "\r\n"
-    t0 = time.perf_counter()
-    sock.sendall(head.encode())
-    chunk = f"{piece:x}\r\n".encode() + b'"' * piece + b"\r\n"
-    sent = 0
-    sock.setblocking(False)
-    reply = b""
-    while sent < total:
-        try:
-            reply += sock.recv(65536)
-            if reply:
-                break
-        except BlockingIOError:
-            pass
-        except OSError:
-            break
-        try:
-            sock.setblocking(True)
-            sock.settimeout(2)
-            sock.sendall(chunk)
-            sent += piece
-            sock.setblocking(False)
-        except OSError:
-            break
-    sock.setblocking(True)
-    sock.settimeout(10)
-    while b"\r\n" not in reply:
-        data = sock.recv(65536)
-        if not data:
-            break
-        reply += data
-    seconds = time.perf_counter() - t0
-    sock.close()
-    return int(reply.split(b" ")[1]), seconds, sent
-
-
-def raw_status(port: int, method: str, path: str, headers: dict[str, str]) -> int:
-    """Send only a request head (a client that announces a body it never sends) and read the status."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        head = f"{method} {path} HTTP/1.1\r\nHost: x\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        sock.sendall((head + "\r\n").encode())
-        try:
-            return int(sock.recv(4096).split(b" ")[1])
-        except (OSError, IndexError, ValueError):
-            return -1  # no answer: the caller counts these
 
 
 def test_drop_during_search_over_http(e5, tmp_path, running_server):

@@ -34,6 +34,8 @@ def test_train_saves_a_usable_model_with_a_report(pairs_file, tmp_path, faq_pair
             "--held-out", "0.25", "--hard-negatives", "1", "--negatives-from", "keyword", "--no-forgetting-check",
             "--save-steps", "2")
     assert r.returncode == 0, r.stderr
+    # one progress line per logging step, never the trainer's raw `{'loss': …}` dicts as well
+    assert "{'" not in r.stdout + r.stderr, r.stdout + r.stderr
     card = json.loads((out / "train_report.json").read_text())
     assert card["steps"] == 3 and set(card["before"]) == set(card["after"]) == {"dense", "hybrid"}
     assert (out / "yuyi_model.json").exists() and "Before / after" in (out / "README.md").read_text()
@@ -88,6 +90,8 @@ def test_train_task_rerank_reports_the_heldout_curve(pairs_file, tmp_path):
             "--max-steps", "2", "--held-out", "0.25", "--hard-negatives", "1", "--negatives-from", "keyword",
             "--max-seq-length", "64", "--layers", "2")
     assert r.returncode == 0, r.stderr
+    # one progress line per logging step, never the trainer's raw `{'loss': …}` dicts as well
+    assert "{'" not in r.stdout + r.stderr, r.stdout + r.stderr
     card = json.loads((out / "train_report.json").read_text())
     assert card["task"] == "rerank" and card["steps"] == 2 and card["loss"].startswith("listwise")
     assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 2  # a 2-layer reranker
@@ -114,6 +118,8 @@ def test_lora_and_silver_runs_save_plain_models(tmp_path, faq_pairs):
     r = run("train", "--corpus", str(corpus), "--silver", "--out", str(out), "--lora", "4", "--batch-size", "4",
             "--max-steps", "2", "--no-forgetting-check", "--held-out", "0.25")
     assert r.returncode == 0, r.stderr
+    # one progress line per logging step, never the trainer's raw `{'loss': …}` dicts as well
+    assert "{'" not in r.stdout + r.stderr, r.stdout + r.stderr
     card = json.loads((out / "train_report.json").read_text())
     assert card["options"]["lora"] == 4 and "silver" in card["data"] and card["steps"] == 2
     assert not list(out.glob("adapter_*"))  # merged on save: a plain sentence-transformers directory

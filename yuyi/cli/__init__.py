@@ -8,6 +8,7 @@ import typer
 
 from yuyi.cli import (
     bench,
+    bench_commands,
     config,
     demo,
     embed,
@@ -42,7 +43,9 @@ app.command("delete")(files.delete)
 app.command("search")(index.search)
 app.command("serve")(serve.serve)
 app.command("eval")(evaluate.evaluate)
-app.command("bench")(bench.bench)
+app.add_typer(bench.bench_app, name="bench")
+for _name in ("backends", "serve", "qa", "report"):
+    bench.bench_app.command(_name)(getattr(bench_commands, _name))
 app.command("tune")(tune.tune)
 app.command("train")(train.train)
 app.command("embed")(embed.embed)

@@ -14,7 +14,13 @@ from yuyi.search.params import DEFAULT_FUSION, DEFAULT_WEIGHT, SearchParams
 DEFAULT_MODELS = "multilingual-e5-small@torch,multilingual-e5-small@onnx-int8,use-multilingual,all-MiniLM-L6-v2"
 
 
+bench_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
+                        help="Measure: the bake-off on your corpus (the options below), or a subcommand.")
+
+
+@bench_app.callback()
 def bench(
+    ctx: typer.Context,
     corpus: list[str] = typer.Option(None, "--corpus", help="Documents: jsonl, csv, txt or a folder (repeatable)."),
     queries: str = typer.Option(None, "--queries", help="Queries: txt (one per line), tsv `id<TAB>query` or jsonl."),
     qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid \\[grade]`, TREC, or jsonl. "
@@ -56,11 +62,15 @@ def bench(
                                       help="Run models in this process (faster start; peak RSS then accumulates)."),
 ) -> None:
     """Bake-off on your own data: candidate models × search modes → nDCG@10, Recall@10, MRR,
-    speed, memory, index size and monthly cost (API vs self-hosted), with a recommendation."""
-    from yuyi.evaluate.bench import MODES, BenchOptions, machine_summary, run_bench
+    speed, memory, index size and monthly cost (API vs self-hosted), with a recommendation.
+    Subcommands measure the product itself: backends, serve, qa (each writes JSON with --out)."""
+    if ctx.invoked_subcommand:
+        return
+    from yuyi.evaluate.bench import MODES, BenchOptions, run_bench
     from yuyi.evaluate.bench_inputs import prepare_bench
     from yuyi.evaluate.bench_report import BenchContext, write_bench_reports
     from yuyi.evaluate.cost import CostAssumptions
+    from yuyi.evaluate.measure import machine
     from yuyi.index.readers import FieldMap
     from yuyi.models.registry import get_spec
 
@@ -128,7 +138,7 @@ def bench(
     ctx = BenchContext(corpus=data.corpus, queries=data.query_info, budget_ms=budget_ms, budget_mb=budget_mb,
                        queries_per_month=queries_per_month,
                        assumptions=assumptions,
-                       machine=machine_summary(), wall_seconds=time.perf_counter() - t0,
+                       machine=machine(), wall_seconds=time.perf_counter() - t0,
                        options={"fusion": fusion, "weight": weight, "modes": mode_list, "models": names,
                                 "same_process": same_process, "corpus": list(corpus), "queries": queries,
                                 "rerank": rerank,

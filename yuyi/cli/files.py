@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from yuyi.cli.common import BACKEND, DEVICE, STORE, console, err_console
 from yuyi.errors import InputError
+from yuyi.index.base import MAX_PAGE
 
 EXIT_SOME_FAILED = 1
 EXIT_NOTHING_INDEXED = 2
@@ -204,7 +205,7 @@ def documents(
     doc_id: str = typer.Argument(None, help="Show this document and its chunks."),
     filter: str = typer.Option(None, "--filter", help="Only documents with a chunk passing this filter."),
     after: str = typer.Option("", "--after", help="List documents whose id sorts after this (the next page)."),
-    limit: int = typer.Option(50, "--limit", min=1, max=1000, help="Documents per page."),
+    limit: int = typer.Option(50, "--limit", min=1, max=MAX_PAGE, help="Documents per page."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines."),
     store: str = STORE,
 ) -> None:

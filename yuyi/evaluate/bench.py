@@ -10,8 +10,6 @@ time (encode + search), as a user sees it.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import resource
 import shutil
 import sys
 import time
@@ -23,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from yuyi.evaluate.bench_inputs import Qrels
+from yuyi.evaluate.measure import peak_rss_mb
 from yuyi.evaluate.retrieval import qrels_metrics
 from yuyi.index.judgments import Query
 from yuyi.index.readers import Document
@@ -47,9 +46,8 @@ class BenchOptions:
 
 
 def _rss_mb() -> float:
-    """Peak resident set of this process so far (Linux reports KiB)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+    """Peak resident set of this process so far."""
+    return peak_rss_mb()
 
 
 def _folder_mb(path: Path) -> dict[str, float]:
@@ -257,10 +255,3 @@ def run_bench(docs: list[Document], queries: list[Query], qrels: Qrels, latency_
     if not options.keep_index and options.workdir.exists() and not any(options.workdir.iterdir()):
         options.workdir.rmdir()
     return results
-
-
-def machine_summary() -> dict:
-    import platform
-
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine()}

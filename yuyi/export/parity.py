@@ -34,34 +34,43 @@ def parity_sentences(data_dir: str | Path | None, n: int = 400) -> tuple[list[st
     return [r["text"][:300] for r in rows][:n], "bundled CMRC 2018 sample passages"
 
 
-def parity_report(reference: Encoder, candidate: Encoder, data_dir: str | Path | None = None,
-                  limit: int | None = 300) -> dict:
-    """Cosine parity and quality of `candidate` against `reference` (the torch fp32 model).
-    `limit`: items per quality set (None = all; 0 = cosine only)."""
+def parity_vectors(encoder: Encoder, sentences: list[str]) -> np.ndarray:
+    """The sentences encoded as queries then as passages (both prompts are compared)."""
+    return np.concatenate([encoder.encode(sentences, kind=k) for k in ("query", "passage")])
+
+
+def quality_scores(encoder: Encoder, data_dir: str | Path | None = None, limit: int | None = 300) -> dict[str, float]:
+    """Tatoeba CJK→English top-1 and dense QA retrieval nDCG@10 (sets missing here are left out)."""
     from yuyi.evaluate.bitext import bitext_scores, load_tatoeba
     from yuyi.evaluate.runner import EmbeddingCache, run_task
 
-    sentences, where = parity_sentences(data_dir)
-    cos = [(reference.encode(sentences, kind=k) * candidate.encode(sentences, kind=k)).sum(1)
-           for k in ("query", "passage")]
-    cos = np.concatenate(cos)
-    report: dict = {"reference": reference.label, "candidate": candidate.label, "sentences": len(sentences),
-                    "sentences_from": where, "mean_cosine": round(float(cos.mean()), 5),
-                    "min_cosine": round(float(cos.min()), 5), "limit_per_set": limit, "quality": {}}
-    if limit == 0:
-        return report
+    out: dict[str, float] = {}
     for lang in TATOEBA:
         try:
             cjk, eng = load_tatoeba(lang, data_dir, limit)
         except (FileNotFoundError, OSError):
             continue
-        report["quality"][f"tatoeba-{lang} top-1"] = {e.label: round(bitext_scores(e, cjk, eng)["cjk_to_en"], 4)
-                                                      for e in (reference, candidate)}
+        out[f"tatoeba-{lang} top-1"] = round(bitext_scores(encoder, cjk, eng)["cjk_to_en"], 4)
     for task in QA_SETS:
-        scores = {e.label: run_task(e, task, data_dir, limit, EmbeddingCache(None)) for e in (reference, candidate)}
-        if all(not r.skipped for r in scores.values()):
-            report["quality"][f"{task} ndcg@10"] = {k: round(r.metrics["ndcg@10"], 4) for k, r in scores.items()}
-    for values in report["quality"].values():
-        a, b = values[reference.label], values[candidate.label]
-        values["delta_points"] = round(100 * (b - a), 2)
+        r = run_task(encoder, task, data_dir, limit, EmbeddingCache(None))
+        if not r.skipped:
+            out[f"{task} ndcg@10"] = round(r.metrics["ndcg@10"], 4)
+    return out
+
+
+def parity_report(reference: Encoder, candidate: Encoder, data_dir: str | Path | None = None,
+                  limit: int | None = 300) -> dict:
+    """Cosine parity and quality of `candidate` against `reference` (the torch fp32 model).
+    `limit`: items per quality set (None = all; 0 = cosine only)."""
+    sentences, where = parity_sentences(data_dir)
+    cos = (parity_vectors(reference, sentences) * parity_vectors(candidate, sentences)).sum(1)
+    report: dict = {"reference": reference.label, "candidate": candidate.label, "sentences": len(sentences),
+                    "sentences_from": where, "mean_cosine": round(float(cos.mean()), 5),
+                    "min_cosine": round(float(cos.min()), 5), "limit_per_set": limit, "quality": {}}
+    if limit == 0:
+        return report
+    ref, cand = quality_scores(reference, data_dir, limit), quality_scores(candidate, data_dir, limit)
+    for key in [k for k in ref if k in cand]:
+        report["quality"][key] = {reference.label: ref[key], candidate.label: cand[key],
+                                  "delta_points": round(100 * (cand[key] - ref[key]), 2)}
     return report

@@ -1,6 +1,6 @@
 """Word .docx through python-docx: paragraphs and tables in document order, Heading styles (also
 localised ones, and paragraphs with an outline level) as the section path, tables one row a
-line. Chosen over mammoth by measurement (scripts/extract_bench.py, table 1b): both kept every
+line. Chosen over mammoth by measurement (benchmarks/extract_bench.py, table 1b): both kept every
 sentence of 24 generated files, python-docx ~20x faster (57.8 vs 2.7 files/s), and it gives
 heading levels directly instead of HTML to parse again."""
 

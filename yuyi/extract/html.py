@@ -5,7 +5,7 @@ fragment, an e-book chapter) fall back to selectolax over the whole body minus t
 boilerplate elements. The page is cleaned of site chrome first: on short pages trafilatura
 otherwise falls back to the whole page (seen on a generated help-centre page: its header and
 navigation text were kept). After cleaning, no boilerplate marker reached the text of 24
-generated pages (scripts/extract_bench.py)."""
+generated pages (benchmarks/extract_bench.py)."""
 
 from __future__ import annotations
 

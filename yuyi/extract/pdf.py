@@ -1,5 +1,5 @@
 """PDF text layers through pypdfium2 (PDFium, Chromium's own PDF engine). Measured on 32 CJK
-PDFs Chromium printed (scripts/extract_bench.py, table 1b): pypdfium2 kept 99.8 % of source
+PDFs Chromium printed (benchmarks/extract_bench.py, table 1b): pypdfium2 kept 99.8 % of source
 sentences (whitespace ignored) at ~36 files/s; pdfminer.six and pypdf 25.9 % at 2.7 and 3.5
 files/s: they map Chromium's CJK glyphs to Kangxi radicals (⽣ for 生). Joining printed lines
 back by layout (`page_text`) took exact sentences from 24.3 % to 94.7 %. A page is a section;

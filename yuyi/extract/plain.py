@@ -46,7 +46,7 @@ def decode(data: bytes) -> tuple[str, str]:
     # charset-normalizer's least-chaos pick decoded 0.964 of 1,587 real CMRC2018/JSQuAD/KorQuAD
     # sentences and passages right (Big5 0.930, EUC-JP 0.944: read as cp932 / cp949 / GB18030).
     # Every strict decoding is scored by how plausible its characters are less charset-normalizer's
-    # chaos: 0.994 (scripts/encoding_detection.py, beside plausibility alone, twice the chaos and
+    # chaos: 0.994 (benchmarks/encoding_detection.py, beside plausibility alone, twice the chaos and
     # adding coherence); ties go to the order above.
     chaos = {_canonical(m.encoding): m.chaos for m in from_bytes(data[:65536], cp_isolation=list(CANDIDATES))}
     order = {enc: i for i, enc in enumerate(CANDIDATES)}

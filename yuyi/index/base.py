@@ -11,6 +11,8 @@ import numpy as np
 
 from yuyi.errors import YuyiError
 
+MAX_PAGE = 1000  # documents per page of a listing (CLI, HTTP and Python share it)
+
 
 class StoreError(YuyiError):
     code = "store_error"
@@ -160,14 +162,13 @@ class Store(ABC):
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]: ...
 
-    # ---- aliases and migration (the embedded store; see yuyi.index.migrate) -------------------
+    # ---- aliases, for `yuyi migrate` (yuyi.index.migrate; every shipped backend has them) ------
     def resolve(self, name: str) -> str:
         """A reference to the version of `name` that answers now (stays on it after a switch)."""
         return name
 
     def switch_alias(self, name: str, target: str | None, event: dict) -> None:
-        raise StoreError(f"{self.backend} store: `yuyi migrate` (collection aliases) is not supported here yet; "
-                         "it works on the embedded store")
+        raise StoreError(f"{self.backend} store has no collection aliases, which `yuyi migrate` needs")
 
     def alias_history(self, name: str) -> list[dict]:
         return []
@@ -176,7 +177,7 @@ class Store(ABC):
                       ) -> list[tuple[str, int, float]]:
         """(doc_id, chunks, updated) in doc_id order after `after`, optionally only those written
         at or after `since` (epoch seconds)."""
-        raise StoreError(f"{self.backend} store cannot list documents for a migration yet")
+        raise StoreError(f"{self.backend} store cannot list documents by write time, which `yuyi migrate` needs")
 
     def flush(self, name: str | None = None) -> None:  # noqa: B027 - optional hook
         """Persist derived indexes (no-op where the backend does it itself)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,18 +50,18 @@ def content_hash(doc: Document, settings: dict) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _char_chunks(text: str) -> list[tuple[int, int]]:
+def _char_chunks(text: str, window: int = CHAR_WINDOW) -> list[tuple[int, int]]:
     spans, start, end = [], None, None
     for a, b in sentence_spans(text):
-        if start is not None and b - start > CHAR_WINDOW:
+        if start is not None and b - start > window:
             spans.append((start, end))
             start = None
         if start is None:
             start = a
         end = b
-        while end - start > CHAR_WINDOW:
-            spans.append((start, start + CHAR_WINDOW))
-            start += CHAR_WINDOW
+        while end - start > window:
+            spans.append((start, start + window))
+            start += window
     if start is not None:
         spans.append((start, end))
     return spans
@@ -72,7 +71,7 @@ def _spans(text: str, encoder: Encoder, max_tokens: int | None, overlap: int) ->
     if encoder.tokenizer is not None:
         return [(c.start, c.end) for c in chunk(text, encoder, max_tokens=max_tokens or encoder.max_tokens,
                                                 overlap=overlap)]
-    return _char_chunks(text)
+    return _char_chunks(text, max_tokens or CHAR_WINDOW)
 
 
 def make_chunks(doc: Document, encoder: Encoder, max_tokens: int | None, overlap: int) -> list[ChunkRecord]:
@@ -97,8 +96,10 @@ def make_chunks(doc: Document, encoder: Encoder, max_tokens: int | None, overlap
 def ingest(store: Store, collection: str, documents: Iterable[Document], encoder: Encoder,
            batch_docs: int = 32, max_tokens: int | None = None, overlap: int = 0,
            failures: list[ReadFailure] | None = None,
-           on_batch: Callable[[IngestReport], None] | None = None) -> IngestReport:
-    """Index documents into `collection` (created on first use; refuses a different model)."""
+           on_batch: Callable[[IngestReport], None] | None = None,
+           after_batch: Callable[[list[Document]], None] | None = None) -> IngestReport:
+    """Index documents into `collection` (created on first use; refuses a different model).
+    `after_batch(docs)` runs after each batch is written, before it counts as done."""
     t0 = time.perf_counter()
     store.ensure_collection(collection, encoder.name, encoder.dim, normalize=True)
     store.record_encoder(collection, encoder.label)
@@ -109,8 +110,9 @@ def ingest(store: Store, collection: str, documents: Iterable[Document], encoder
     def flush_batch() -> None:
         if batch:
             docs = list(batch.values())
-            _index_batch(store, collection, docs, encoder, settings, max_tokens, overlap, report)
-            mirror_upsert(store, collection, docs, max_tokens, overlap)
+            index_batch(store, collection, docs, encoder, settings, max_tokens, overlap, report)
+            if after_batch:  # e.g. the facade repeating it on a migration's new version
+                after_batch(docs)
             batch.clear()
             if on_batch:
                 on_batch(report)
@@ -136,30 +138,7 @@ def ingest_settings(encoder: Encoder, max_tokens: int | None, overlap: int) -> d
             "analyzer": ANALYZER_VERSION}
 
 
-_mirror_encoders: dict[str, Encoder] = {}
-_mirror_lock = threading.Lock()
-
-
-def mirror_upsert(store: Store, collection: str, docs: list[Document], max_tokens: int | None = None,
-                  overlap: int = 0) -> None:
-    """While `yuyi migrate` builds a new version of `collection`, repeat a write there with the
-    new model (yuyi.index.migrate); acknowledged only once both are written."""
-    migration = store.get_meta(collection).get("migration")
-    if not migration:
-        return
-    key = f"{migration['load']}@{migration['backend']}"
-    with _mirror_lock:
-        enc = _mirror_encoders.get(key)
-        if enc is None:
-            from yuyi.models import load_encoder
-
-            enc = _mirror_encoders[key] = load_encoder(migration["load"], backend=migration["backend"])
-    report = IngestReport()
-    _index_batch(store, migration["shadow"], docs, enc, ingest_settings(enc, max_tokens, overlap), max_tokens,
-                 overlap, report)
-
-
-def _index_batch(store: Store, collection: str, docs: list[Document], encoder: Encoder, settings: dict,
+def index_batch(store: Store, collection: str, docs: list[Document], encoder: Encoder, settings: dict,
                  max_tokens: int | None, overlap: int, report: IngestReport) -> None:
     hashes = {d.doc_id: content_hash(d, settings) for d in docs}
     ts = time.perf_counter()

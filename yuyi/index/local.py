@@ -220,11 +220,7 @@ class LocalStore(Store):
                 col.content.drop_documents(ids)
                 return []
 
-            removed = self._replace(col, ids, write, [], [])
-            migration = col.content.meta().get("migration")
-        if migration:  # yuyi migrate is building a new version: it loses the documents too
-            self.delete_documents(migration["shadow"], ids)
-        return removed
+            return self._replace(col, ids, write, [], [])
 
     # ---- reads --------------------------------------------------------------------------------
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:

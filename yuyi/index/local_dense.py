@@ -16,7 +16,7 @@ from yuyi.index.local_vectors import VectorFile
 # reach ~0.99 while queries stay around a millisecond.
 HNSW = {"connectivity": 32, "expansion_add": 128, "expansion_search": 128}
 # Vectors in the graph as float16 (new collections; older ones record none and stay f32): on
-# 50k real e5 vectors (scripts/hnsw_variants.py) recall@10 0.987 vs 0.983, builds 1.23x faster,
+# 50k real e5 vectors (benchmarks/hnsw_variants.py) recall@10 0.987 vs 0.983, builds 1.23x faster,
 # queries 1.4x faster, 44 % less memory. int8 lost recall (0.83).
 HNSW_DTYPE = "f16"
 # Up to this many chunks dense search is exact (~1 ms at 20k × 384): on a 1k-chunk CMRC index

@@ -3,8 +3,9 @@ new model while the old one keeps serving and taking writes, verify, then switch
 (an alias) in one atomic step; `rollback` switches back.
 
 How writes made during the migration reach the shadow: the source collection carries a
-`migration` setting; every ingest batch and delete reads it and repeats itself on the shadow
-with the new model (`mirror_upsert`, the store's delete). A writer that read the setting just
+`migration` setting; the facade (`yuyi.collection.Collection`) repeats every ingest batch and
+delete on the shadow with the new model (`mirror_write`, `mirror_delete` here), so no store
+backend knows about migrations. A writer that read the setting just
 before it was written is caught by the catch-up passes: every document written since the
 migration began (minus `SETTLE_S`) is compared with the shadow by a model-independent
 fingerprint and re-copied where they differ, and the document ids of both are compared in
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from yuyi.index.base import CollectionNotFound, Store, StoreError
+from yuyi.index.ingest import IngestReport, index_batch, ingest_settings
 from yuyi.index.readers import Document
 
 SETTLE_S = 60.0  # a write that read "no migration" just before it began lands within this
@@ -46,6 +49,36 @@ class MigrationReport:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+_mirror_encoders: dict[str, object] = {}
+_mirror_lock = threading.Lock()
+
+
+def mirror_write(store: Store, collection: str, docs: list[Document], max_tokens: int | None = None,
+                 overlap: int = 0) -> None:
+    """While a migration builds a new version of `collection`, repeat a written batch there with
+    the new model; the write is acknowledged only once both are written."""
+    migration = store.get_meta(collection).get("migration")
+    if not migration:
+        return
+    key = f"{migration['load']}@{migration['backend']}"
+    with _mirror_lock:
+        enc = _mirror_encoders.get(key)
+        if enc is None:
+            from yuyi.models import load_encoder
+
+            enc = _mirror_encoders[key] = load_encoder(migration["load"], backend=migration["backend"])
+    index_batch(store, migration["shadow"], docs, enc, ingest_settings(enc, max_tokens, overlap), max_tokens,
+                overlap, IngestReport())
+
+
+def mirror_delete(store: Store, collection: str, doc_ids: list[str] | None, filter: str | None) -> None:
+    """While a migration builds a new version of `collection`, it loses the same documents (both
+    hold the same documents and metadata, so a filter selects the same ones)."""
+    migration = store.get_meta(collection).get("migration")
+    if migration:
+        store.delete_documents(migration["shadow"], doc_ids, filter)
 
 
 SECTION_KEYS = ("page", "section")  # chunk metadata set by yuyi.index.ingest.make_chunks from a file's structure

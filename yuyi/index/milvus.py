@@ -271,13 +271,7 @@ class MilvusStore(MilvusAliases, Store):
         expr = " or ".join(f"({c})" for c in clauses) if clauses else 'chunk_id == ""'
         before = self._count(name)
         self.client.delete(name, filter=expr)
-        removed = before - self._count(name)
-        migration = self._meta(name).get("migration")
-        if migration and doc_ids:  # yuyi migrate is building a new version: it loses them too
-            self.delete_documents(migration["shadow"], list(doc_ids), filter)
-        elif migration and filter:
-            self.delete_documents(migration["shadow"], None, filter)
-        return removed
+        return before - self._count(name)
 
     # ---- reads --------------------------------------------------------------------------------
     def get_chunks(self, name: str, chunk_ids: list[str]) -> dict[str, dict]:

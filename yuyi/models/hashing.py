@@ -19,12 +19,11 @@ from yuyi.models.registry import ModelSpec
 
 HASHING_NAME = "yuyi-hashing-test"
 HASHING_DIM = 64
-HASHING_WINDOW = 512  # "tokens" (characters) before the encoder warns about truncation, like a model
 
 
 def hashing_spec(dim: int = HASHING_DIM) -> ModelSpec:
     return ModelSpec(name=HASHING_NAME, hub_id=HASHING_NAME, languages=("multi",), dim=dim,
-                     max_tokens=HASHING_WINDOW, pooling="sum", normalize=True, license="Apache-2.0", size_m=0,
+                     max_tokens=None, pooling="sum", normalize=True, license="Apache-2.0", size_m=0,
                      notes="test encoder: character n-gram hashing, no learned weights")
 
 

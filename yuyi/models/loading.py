@@ -105,12 +105,12 @@ def load_encoder(name: str | None = None, device: str | None = None, backend: st
     check_device(device)
     if name == HASHING_NAME:  # the test encoder: logic tests and CLI runs without model files
         return HashingEncoder()
-    local = Path(name).expanduser()
-    if local.is_dir() and (local / MANIFEST).exists():
+    kind, local = source_kind(name, backend, MANIFEST), Path(name).expanduser()
+    if kind == "onnx-dir":
         return _load_onnx_dir(local, device)
-    if backend != "torch":
+    if kind == "export":
         return _load_onnx(name, backend, device)
-    if local.is_dir():
+    if kind == "dir":
         return _load_local_dir(local, device)
     spec = find_spec(name)
     if spec is None and "/" in name:
@@ -125,15 +125,28 @@ def load_encoder(name: str | None = None, device: str | None = None, backend: st
     return _load_hub(spec, device)
 
 
-def split_backend(name: str, backend: str | None = None) -> tuple[str, str]:
-    """`multilingual-e5-small@onnx-int8` → (name, backend); the explicit argument wins over the suffix."""
+def split_backend(name: str, backend: str | None = None, default: str | None = None) -> tuple[str, str]:
+    """`multilingual-e5-small@onnx-int8` → (name, backend); the explicit argument wins over the
+    suffix, then `default` (else the configured backend)."""
     if "@" in name and not Path(name).expanduser().exists():
         name, _, suffix = name.rpartition("@")
         backend = backend or suffix
-    backend = (backend or default_backend()).strip().lower()
+    backend = (backend or default or default_backend()).strip().lower()
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     return name, backend
+
+
+def source_kind(name: str, backend: str, manifest: str) -> str:
+    """How to load `name` (encoders and rerankers alike): "onnx-dir" (a directory holding an
+    export with `manifest`), "export" (a non-torch backend: exported once, cached), "dir" (a
+    local sentence-transformers directory), else "catalog" (a catalog name, alias or hub id)."""
+    local = Path(name).expanduser()
+    if local.is_dir() and (local / manifest).exists():
+        return "onnx-dir"
+    if backend != "torch":
+        return "export"
+    return "dir" if local.is_dir() else "catalog"
 
 
 def check_device(device: str | None) -> None:
@@ -278,7 +291,7 @@ def _st(name_or_path: str, device: str | None):
     hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise to users
     model = SentenceTransformer(name_or_path, device=device or "cpu")
     if (device or "cpu").startswith("cuda"):
-        model.half()  # fp16 on a GPU: twice the throughput, cosine to fp32 ≈ 0.9999 (scripts/gpu_bench.py)
+        model.half()  # fp16 on a GPU: twice the throughput, cosine to fp32 ≈ 0.9999 (benchmarks/gpu_bench.py)
     return model
 
 

@@ -7,7 +7,7 @@ export it recognises; bias-GELU; skip-LayerNorm); then, for INT8, dynamic per-ch
 with a 7-bit range: every MatMul whose second input is a weight, and the word-embedding lookup (most of e5's size). The
 feed-forward down-projections of the first half of the layers stay fp32: their post-GELU
 inputs carry outliers that one 8-bit activation scale per tensor cannot hold. Measured on
-e5-small (scripts/int8_variants.py, all 1000 Korean Tatoeba pairs, torch fp32 0.750):
+e5-small (benchmarks/int8_variants.py, all 1000 Korean Tatoeba pairs, torch fp32 0.750):
 everything quantised 0.715, 7-bit 0.732, this recipe 0.748 (0.742 with fused attention); the 7-bit
 range also avoids the u8×s8 saturation of AVX2 CPUs without VNNI. optimum does not install beside
 sentence-transformers 6 (see the README's pins). Needs torch; the exported directory does not.
@@ -127,7 +127,7 @@ def _export_graph(model, path: Path) -> str:
     if switch:
         # Eager attention exports as plain MatMul/Softmax, which onnxruntime fuses into its
         # Attention op; the SDPA export's mask pattern is not fused (1.7x slower on 370-token
-        # passages, scripts/ingest_speed.py). Restored after the export.
+        # passages, benchmarks/ingest_speed.py). Restored after the export.
         transformer.set_attn_implementation("eager")
     try:
         return _trace(model, transformer, path)

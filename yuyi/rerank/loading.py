@@ -9,8 +9,8 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from yuyi.errors import InputError, ModelUnavailableError
-from yuyi.models.loading import _in_hub_cache, check_device, hub_reachable
+from yuyi.errors import ModelUnavailableError
+from yuyi.models.loading import _in_hub_cache, check_device, hub_reachable, source_kind, split_backend
 from yuyi.rerank.catalog import RerankerSpec, custom_reranker, find_reranker, get_reranker_spec
 from yuyi.rerank.onnx_reranker import MANIFEST as ONNX_MANIFEST
 from yuyi.rerank.onnx_reranker import OnnxReranker, export_reranker
@@ -19,8 +19,6 @@ from yuyi.rerank.reranker import CrossEncoderReranker, Reranker
 MARKER = "yuyi_reranker.json"  # written last by `yuyi train --task rerank`: prompts, window, base
 
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
-
 
 def load_reranker(name: str, device: str | None = None, backend: str | None = None) -> Reranker:
     """A reranker by local directory, catalog name (`yuyi models list` shows them) or hub id.
@@ -28,19 +26,14 @@ def load_reranker(name: str, device: str | None = None, backend: str | None = No
     is made once on first use and kept under the models folder."""
     if not isinstance(name, str) or not name.strip():
         raise ModelUnavailableError("a reranker name or directory is needed")
-    if "@" in name and not Path(name).expanduser().exists():
-        name, _, suffix = name.rpartition("@")
-        backend = backend or suffix
-    backend = (backend or "torch").strip().lower()
-    if backend not in BACKENDS:
-        raise InputError(f"unknown reranker backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    name, backend = split_backend(name, backend, default="torch")  # rerankers: torch unless asked
     check_device(device)
-    local = Path(name).expanduser()
-    if local.is_dir() and (local / ONNX_MANIFEST).exists():
+    kind, local = source_kind(name, backend, ONNX_MANIFEST), Path(name).expanduser()
+    if kind == "onnx-dir":
         return OnnxReranker(local)
-    if backend != "torch":
+    if kind == "export":
         return _exported(name, backend, device)
-    if local.is_dir():
+    if kind == "dir":
         return _load_dir(local, device)
     spec = find_reranker(name)
     if spec is None and "/" in name:

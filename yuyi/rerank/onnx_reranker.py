@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from yuyi.errors import InputError, ModelUnavailableError
+from yuyi.models.onnx_encoder import FORMATS  # one list of export formats for encoders and rerankers
 from yuyi.rerank.catalog import RerankerSpec
 from yuyi.rerank.reranker import Reranker
 
 MANIFEST = "yuyi_reranker_onnx.json"
-FORMATS = ("onnx", "onnx-int8")
 
 
 def export_reranker(reranker, out: str | Path, fmt: str = "onnx-int8", overwrite: bool = False) -> Path:

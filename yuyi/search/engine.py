@@ -16,6 +16,11 @@ from yuyi.search.params import MAX_QUERY_CHARS, SearchParams
 from yuyi.text import analyse
 from yuyi.text.keywords import drop_stopwords
 
+# Candidates each leg fetches when results are collapsed per document or fused: several chunks
+# of one document (or one leg's misses) must not leave fewer than top_k results.
+CANDIDATES_PER_RESULT = 5
+MIN_CANDIDATES = 50
+
 
 @dataclass
 class SearchResult:
@@ -124,7 +129,8 @@ class Searcher:
             raise InputError(f"rerank={p.rerank!r} was asked but no reranker was given to the searcher")
         reranker = reranker if p.rerank else None
         groups = list(p.groups) if p.groups is not None else None
-        depth = max(p.top_k * 5, 50) if (p.collapse or p.mode == "hybrid") else p.top_k
+        depth = max(p.top_k * CANDIDATES_PER_RESULT, MIN_CANDIDATES) if (p.collapse or p.mode == "hybrid") \
+            else p.top_k
         if reranker is not None:
             depth = max(depth, p.rerank_depth)
         legs: dict[str, list[Hit]] = {}

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from yuyi.index.base import MAX_PAGE
 from yuyi.serve.auth import caller, visible, writable
 from yuyi.serve.errors import ApiError
 from yuyi.serve.runtime import Runtime, runtime
@@ -105,7 +106,7 @@ def _visible_to(key: ApiKey | None, acl: list[str]) -> bool:
 @router.get("/v1/collections/{name}/documents")
 async def list_documents(name: str, after: str = Query("", description="Ids sorting after this (the `next` "
                                                                            "of the previous page)."),
-                         limit: int = Query(100, ge=1, le=1000), filter: str | None = Query(None),
+                         limit: int = Query(100, ge=1, le=MAX_PAGE), filter: str | None = Query(None),
                          key: ApiKey | None = Depends(caller), rt: Runtime = Depends(runtime)):
     """Documents in id order, a page at a time (keyset paging: stable while others write)."""
     visible(key, name)

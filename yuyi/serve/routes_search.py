@@ -28,16 +28,15 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
     cross-encoder rescores the top candidates; over its budget the un-reranked list is returned
     with `rerank.applied` false (and counted in /metrics)."""
     visible(key, name)
-    opts = body.rerank_options()
+    opts = body.group_options("rerank")
     reranker = rt.served_reranker(opts.model) if opts is not None else None
     coll = rt.collection(name)
     # One hop for both (each may touch the disk when another process changed the collection).
-    defaults, served = await run_in_threadpool(lambda: (coll.defaults,
-                                                        coll.follow() and coll.model == rt.encoder.name))
+    defaults, served = await run_in_threadpool(lambda: (coll.defaults, coll.query_encoder(rt.encoder) is rt.encoder))
     params = body.params(defaults, list(key.groups) if key is not None else body.groups,
                          reranker.name if reranker else None, rt.settings.rerank_budget_ms)
     mode, degraded, vector = params.mode, None, None
-    if mode != "keyword" and not served:  # migrated to another model: the collection encodes its own queries
+    if mode != "keyword" and not served:  # `yuyi migrate` switched the model: the collection encodes its queries
         def own() -> SearchResults:
             model, encoder = coll.model, coll.encoder
             return coll.search_vector(body.query, encoder.encode([body.query], kind="query")[0], params, reranker,

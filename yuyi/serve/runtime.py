@@ -19,6 +19,12 @@ from yuyi.serve.jobs import Jobs
 from yuyi.serve.metrics import Metrics
 from yuyi.serve.settings import ServeSettings
 
+# An embedding input far longer than the model can read is refused, not silently cut: over
+# CHARS_PER_WINDOW_TOKEN characters per token of the window (a token is >= 1 CJK character, so
+# this is ~20x the window) no prefix of the text can stand for it.
+CHARS_PER_WINDOW_TOKEN = 20
+WINDOW_IF_UNKNOWN = 2048  # models that do not state a window (USE)
+
 
 @dataclass
 class Runtime:
@@ -110,11 +116,11 @@ class Runtime:
         if len(texts) > self.settings.max_inputs:
             raise ApiError(413, "too_many_inputs",
                            f"{len(texts)} inputs; at most {self.settings.max_inputs} per request")
-        window = self.encoder.max_tokens or 2048
+        window = self.encoder.max_tokens or WINDOW_IF_UNKNOWN
         for i, t in enumerate(texts):
             if not t.strip():
                 raise ApiError(422, "empty_input", f"{field_name}[{i}] is empty")
-            if len(t) > 20 * window:
+            if len(t) > CHARS_PER_WINDOW_TOKEN * window:
                 raise ApiError(413, "input_too_long", f"{field_name}[{i}] has {len(t)} characters; far over the window")
 
     def bulk_encoder(self) -> BulkEncoder:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yuyi.index.readers import MAX_ID_LENGTH
 from yuyi.search import params as P
 from yuyi.serve.search_body import RerankOptions, SearchRequest  # noqa: F401 (generated from SearchParams)
 from yuyi.serve.types import Int64, Kind, MetaScalar, MetaValue, Text  # noqa: F401 (re-exported)
@@ -58,7 +59,7 @@ class SimilarityResponse(BaseModel):
 
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: Text = Field(..., min_length=1, max_length=400)
+    id: Text = Field(..., min_length=1, max_length=MAX_ID_LENGTH)
     text: Text = Field(..., min_length=1)
     metadata: dict[Text, MetaValue] = Field(default_factory=dict)
     acl: list[Text] = Field(default_factory=list, description="Groups allowed to see it; empty = public.")

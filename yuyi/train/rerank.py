@@ -18,7 +18,7 @@ from yuyi.train.data import RetrievalData, ScoredPairs, check_retrieval
 from yuyi.train.examples import as_dataset, load_rows, mine_negatives, retrieval_rows, save_rows
 from yuyi.train.rerank_report import DEPTHS, pair_scores, rerank_curve
 from yuyi.train.run import RunSpec, _same_run, publish
-from yuyi.train.trainer import TrainOptions, run_trainer, training_args
+from yuyi.train.trainer import TrainOptions, run_trainer, trainable, training_args
 
 # per query when --hard-negatives is not given: a cross-encoder learns nothing from positives alone
 DEFAULT_NEGATIVES = 3
@@ -108,16 +108,7 @@ def cross_encoder_from(encoder: Any, options: TrainOptions):
     torch.nn.init.normal_(head.linear.weight, std=getattr(auto.config, "initializer_range", 0.02))
     torch.nn.init.zeros_(head.linear.bias)
     model = CrossEncoder(modules=[body, Pooling(width, "mean"), head], device=options.device or "cpu")
-    if options.lora:
-        from peft import LoraConfig, get_peft_model
-
-        targets = sorted({n.rsplit(".", 1)[-1] for n, _ in auto.named_modules()
-                          if n.rsplit(".", 1)[-1] in ("query", "key", "value", "dense")})
-        model[0].auto_model = get_peft_model(auto, LoraConfig(r=options.lora, lora_alpha=2 * options.lora,
-                                                              lora_dropout=0.05, target_modules=targets))
-    elif options.freeze_embeddings:
-        auto.get_input_embeddings().requires_grad_(False)
-    return model
+    return trainable(model, options)
 
 
 def model_path(encoder: Any) -> str:

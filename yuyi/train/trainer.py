@@ -45,6 +45,13 @@ def base_model(encoder: Any, options: TrainOptions):
         raise InputError(f"{encoder.name} is not a sentence-transformers model; train needs the torch backend")
     model.yuyi_window = model.max_seq_length  # restored by finish_model: training truncates, use must not
     model.max_seq_length = min(options.max_seq_length, model.max_seq_length or options.max_seq_length)
+    return trainable(model, options)
+
+
+def trainable(model, options: TrainOptions):
+    """Make the transformer of a sentence-transformers model (embedding or cross-encoder) cheap to
+    train on a CPU: LoRA adapters on attention and dense layers (`options.lora` = rank), else the
+    250k-row word embedding frozen."""
     auto = model[0].auto_model
     if options.lora:
         from peft import LoraConfig, get_peft_model
@@ -103,7 +110,7 @@ def training_args(args_cls, work: Path, options: TrainOptions, **extra: Any):
 
 def run_trainer(trainer_cls, model, args, dataset, loss, work: Path, resume: bool, on_log=None) -> TrainResult:
     """Train (from the newest complete checkpoint when resuming), reporting loss as it goes."""
-    from transformers import TrainerCallback
+    from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 
     last: dict = {}
 
@@ -115,6 +122,8 @@ def run_trainer(trainer_cls, model, args, dataset, loss, work: Path, resume: boo
                     on_log(state.global_step, state.max_steps, logs["loss"])
 
     trainer = trainer_cls(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[Progress()])
+    for printer in (PrinterCallback, ProgressCallback):  # they print each log step again as a raw dict
+        trainer.remove_callback(printer)
     checkpoint = latest_checkpoint(work) if resume else None
     t0 = time.perf_counter()
     out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)

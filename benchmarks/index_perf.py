@@ -7,7 +7,7 @@ one chunk each. Vectors: multilingual-e5-small through yuyi's encoder, cached in
 artifacts/perf/ so reruns skip the ~12 minutes of encoding. Ingest throughput is measured
 separately through the real ingest path (chunking, language, tokens, store).
 
-Usage: python scripts/index_perf.py [--n 100000] [--queries 300] [--skip-milvus] [--data-dir DIR]
+Usage: python -m benchmarks.index_perf [--n 100000] [--queries 300] [--skip-milvus] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import p50_p95_ms
 from yuyi.config import data_dir
 from yuyi.index import open_store
 from yuyi.index.base import ChunkRecord, DocumentState
@@ -66,10 +67,6 @@ def vectors_for(encoder, texts: list[str], kind: str, cache: Path) -> np.ndarray
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, out)
     return out
-
-
-def pct(values: list[float]) -> tuple[float, float]:
-    return float(np.percentile(values, 50) * 1000), float(np.percentile(values, 95) * 1000)
 
 
 def main() -> None:
@@ -148,7 +145,7 @@ def main() -> None:
                 t = time.perf_counter()
                 searcher.search_vector(q, v, SearchParams(mode=mode, **kw))
                 lat.append(time.perf_counter() - t)
-            p50, p95 = pct(lat)
+            p50, p95 = p50_p95_ms(lat)
             results[f"{mode}/{label}"] = {"p50_ms": p50, "p95_ms": p95}
             table.add_row(mode, label, f"{p50:.1f}", f"{p95:.1f}")
     console.print(table)
@@ -195,20 +192,20 @@ def milvus_lite(texts, vecs, qvecs, norms) -> dict:
         lat.append(time.perf_counter() - t)
         exact = set(np.argsort(-(norms @ v))[:10].tolist())
         rec.append(len(exact & {int(h.chunk_id[1:].split("#")[0]) for h in hits}) / 10)
-    out["dense_p50_ms"], out["dense_p95_ms"] = pct(lat)
+    out["dense_p50_ms"], out["dense_p95_ms"] = p50_p95_ms(lat)
     out["recall@10"] = float(np.mean(rec))
     lat = []
     for v in qvecs[:30]:
         t = time.perf_counter()
         st.dense_search("perf", v, 10, groups=["sales"], lang="zh")
         lat.append(time.perf_counter() - t)
-    out["dense_filtered_p50_ms"], out["dense_filtered_p95_ms"] = pct(lat)
+    out["dense_filtered_p50_ms"], out["dense_filtered_p95_ms"] = p50_p95_ms(lat)
     lat = []
     for q in ["股票", "银行 贷款", "手机 怎么 还款", "足球 比赛", "房价"] * 6:
         t = time.perf_counter()
         st.keyword_search("perf", keyword_tokens(q, lang="zh"), 10)
         lat.append(time.perf_counter() - t)
-    out["keyword_p50_ms"], out["keyword_p95_ms"] = pct(lat)
+    out["keyword_p50_ms"], out["keyword_p95_ms"] = p50_p95_ms(lat)
     st.close()
     table = Table(title=f"Milvus Lite at {len(texts):,} chunks (same vectors)")
     for k in out:

@@ -4,9 +4,9 @@ reports (hybrid and dense nDCG@10 un-reranked and reranked at depth 10/20/50, on
 of held-out queries), then the added search latency at depth 20, p50/p95, measured end to end
 through `Collection.search` in this process (same queries with and without reranking).
 
-Splits come from scripts/train_splits.py: jsquad (valid → test), korquad and cmrc (by article).
+Splits come from benchmarks/train_splits.py: jsquad (valid → test), korquad and cmrc (by article).
 
-Usage: python scripts/rerank_quality.py [--splits jsquad,korquad,cmrc] [--out artifacts/rerankers]
+Usage: python -m benchmarks.rerank_quality [--splits jsquad,korquad,cmrc] [--out artifacts/rerankers]
        [--latency-queries 100] [--skip-train] [extra yuyi train flags after --]
 """
 

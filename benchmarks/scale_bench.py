@@ -13,7 +13,7 @@ text "a。b", keyword tokens tokens(a) + tokens(b), vector normalise(v_a + v_b),
 category c0..c19 and year 2000..2024 by i, ACL: every fifth chunk is shared with one of
 g0..g2, the rest public. Queries: held-out texts of the same sources, encoded as queries.
 
-Usage: python scripts/scale_bench.py [--sizes 100000,1000000]
+Usage: python -m benchmarks.scale_bench [--sizes 100000,1000000]
        [--milvus milvus-lite=milvus://127.0.0.1:PORT --milvus milvus-2.3.5=milvus://… --milvus-sizes 100000]
 """
 
@@ -32,6 +32,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import p50_p95_ms, rss_mb
 from yuyi.config import data_dir
 from yuyi.index import open_store
 from yuyi.index.base import ChunkRecord, DocumentState
@@ -46,8 +47,7 @@ BATCH = 5000
 
 def pool_texts(root: Path, n_zh: int, n_other: int, n_queries: int) -> tuple[list[str], list[str]]:
     """Pool texts (zh, then ja, then ko) and held-out query texts."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from index_perf import corpus
+    from benchmarks.index_perf import corpus
 
     zh, zh_q = corpus(root, n_zh)
     ja = list(dict.fromkeys(
@@ -114,10 +114,6 @@ class Pool:
         return out
 
 
-def pct(values: list[float]) -> tuple[float, float]:
-    return float(np.percentile(values, 50) * 1000), float(np.percentile(values, 95) * 1000)
-
-
 def build(pool: Pool, uri: str, n: int) -> dict:
     st = open_store(uri)
     if st.has_collection("scale"):
@@ -158,14 +154,14 @@ def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
         t = time.perf_counter()
         found.append([int(h.chunk_id[1:].split("#")[0]) for h in st.dense_search("scale", v, 10)])
         lat.append(time.perf_counter() - t)
-    out["dense_p50"], out["dense_p95"] = pct(lat)
+    out["dense_p50"], out["dense_p95"] = p50_p95_ms(lat)
     if keyword:
         lat = []
         for toks in qt:
             t = time.perf_counter()
             st.keyword_search("scale", toks, 10)
             lat.append(time.perf_counter() - t)
-        out["keyword_p50"], out["keyword_p95"] = pct(lat)
+        out["keyword_p50"], out["keyword_p95"] = p50_p95_ms(lat)
         lat = []
         for v, toks in zip(qv, qt, strict=True):
             t = time.perf_counter()
@@ -174,7 +170,7 @@ def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
             fused = reciprocal_rank_fusion(legs)
             st.get_chunks("scale", sorted(fused, key=lambda c: -fused[c])[:10])
             lat.append(time.perf_counter() - t)
-        out["hybrid_filtered_p50"], out["hybrid_filtered_p95"] = pct(lat)
+        out["hybrid_filtered_p50"], out["hybrid_filtered_p95"] = p50_p95_ms(lat)
     out["upsert_to_dense_ms"], out["upsert_to_keyword_ms"] = upsert_latency(pool, st, n, keyword)
     out["rss_mb"] = rss_mb()
     a, b = pool.pairs(n)
@@ -215,13 +211,6 @@ def upsert_latency(pool: Pool, st, n: int, keyword: bool, count: int = 20) -> tu
         kw.append((ok_k if ok_k is not None else float("inf")) * 1000)
     st.delete_documents("scale", [f"s{n + k}" for k in range(count)])
     return dense, kw
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def disk_mb(uri: str) -> float:

@@ -2,24 +2,20 @@
 bench's vectors (real e5 vectors of real CJK text, mixed in pairs: see scale_bench.py):
 vectors/s to build, recall@10 against exact search and query p50 for a few settings.
 
-Usage: python scripts/hnsw_variants.py [--n 50000]
+Usage: python -m benchmarks.hnsw_variants [--n 50000]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).parent))
-from scale_bench import Pool  # noqa: E402
-
-from yuyi.config import data_dir  # noqa: E402
+from benchmarks.common import data_root as data_dir
+from benchmarks.scale_bench import Pool
 
 VARIANTS = [("f32", 32, 128), ("f32", 32, 64), ("f32", 16, 64), ("f16", 32, 128), ("f16", 32, 64), ("i8", 32, 128)]
 

@@ -5,7 +5,7 @@
   Milvus jieba analyzer   Milvus BM25 with its built-in jieba tokenizer on the raw text
   Milvus standard         Milvus BM25 with its built-in standard tokenizer on the raw text
 
-Usage: python scripts/keyword_leg_compare.py [--sets cmrc2018,jsquad,korquad] [--data-dir DIR]
+Usage: python -m benchmarks.keyword_leg_compare [--sets cmrc2018,jsquad,korquad] [--data-dir DIR]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a reranker's depth costs: torch ms to score 20 real JSQuAD (question, passage) pairs at
 128 tokens with the first N layers of e5-small under yuyi's reranker head (untrained: cost only).
 
-Usage: python scripts/rerank_layers_cost.py [--layers 12,6,4,3,2] [--queries 5]
+Usage: python -m benchmarks.rerank_layers_cost [--layers 12,6,4,3,2] [--queries 5]
 """
 
 from __future__ import annotations

@@ -5,57 +5,25 @@ Bounded: each phase runs `--seconds` with `--clients` concurrent clients, each s
 short query per request (the common search-time call). Servers are real `yuyi serve`
 processes on 127.0.0.1.
 
-Usage: python scripts/serve_load.py [--clients 32] [--seconds 20] [--overload-clients 64]
+Usage: python -m benchmarks.serve_load [--clients 32] [--seconds 20] [--overload-clients 64]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import start_server
+
 TEXTS = ["这款手表防水吗？", "如何重置密码", "東京タワーの高さは？", "서울에서 부산까지 얼마나 걸려요?",
          "waterproof watch for swimming", "明天北京会下雨吗", "退货流程是什么", "パスワードを忘れました"]
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start(extra: list[str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    yuyi = str(Path(sys.executable).parent / "yuyi")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "YUYI_STORE": tempfile.mkdtemp()}
-    # The log goes to a file: an unread pipe fills up and then blocks the server on its next warning.
-    log = tempfile.NamedTemporaryFile(prefix="yuyi-serve-", suffix=".log", delete=False)
-    proc = subprocess.Popen([yuyi, "serve", "--port", str(port), *extra], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("server did not start: " + Path(log.name).read_text(errors="replace")[-1000:])
 
 
 async def load(url: str, clients: int, seconds: float) -> dict:
@@ -128,7 +96,7 @@ def main() -> None:
               ("batching on, overload (queue 16)", ["--max-queue", "16"], args.overload_clients)]
     results = {}
     for name, extra, clients in phases:
-        proc, url = start(extra)
+        proc, url = start_server(extra)
         try:
             asyncio.run(load(url, 4, 3))  # warm-up
             r = asyncio.run(load(url, clients, args.seconds))

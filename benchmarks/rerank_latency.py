@@ -2,7 +2,7 @@
 one `score` call per question with 20 passages, after a warm-up; prints p50/p95 per backend and
 how far the two backends' scores differ.
 
-Usage: python scripts/rerank_latency.py RERANKER_DIR [--max-tokens 192] [--queries 30]
+Usage: python -m benchmarks.rerank_latency RERANKER_DIR [--max-tokens 192] [--queries 30]
 (a directory from `yuyi train --task rerank`, or one of its checkpoints)
 """
 

@@ -9,7 +9,7 @@ give it (corpus.jsonl, queries.tsv, qrels.tsv, or pairs.jsonl), under artifacts/
 - lcqmc:   train on LCQMC valid, evaluate on LCQMC test
 - qbqtc:   train on QBQTC dev, evaluate on QBQTC test_public (query-title relevance 0/1/2 as a score)
 
-Usage: python scripts/train_splits.py [--data-dir DIR] [--out artifacts/train_data]
+Usage: python -m benchmarks.train_splits [--data-dir DIR] [--out artifacts/train_data]
 """
 
 from __future__ import annotations

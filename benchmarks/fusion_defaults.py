@@ -3,7 +3,7 @@ weighted at several dense shares) on CMRC2018, JSQuAD and KorQuAD passage retrie
 its own context), with the mean over the three sets. `yuyi.search.params.DEFAULT_FUSION` and
 `DEFAULT_WEIGHT` come from this table.
 
-Usage: python scripts/fusion_defaults.py [--limit N] [--backend onnx-int8] [--store DIR]
+Usage: python -m benchmarks.fusion_defaults [--limit N] [--backend onnx-int8] [--store DIR]
 The store keeps the vectors, so a rerun only encodes the queries.
 """
 

@@ -9,7 +9,7 @@
   metrics  10,000 requests to random paths and methods: /metrics size before and after
   threads  model threads 1 vs 2 under 32 concurrent single-text clients
 
-Usage: python scripts/serve_redteam.py [--only drop,flood] [--drop-seconds 300] [--data-dir ../shared/data]
+Usage: python -m benchmarks.serve_redteam [--only drop,flood] [--drop-seconds 300] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -18,33 +18,22 @@ import argparse
 import asyncio
 import json
 import random
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "serve"))
-from serve_load import start  # noqa: E402
-from test_redteam import raw_status, stream_chunked  # noqa: E402
+from benchmarks.common import data_root, rss_mb
+from benchmarks.common import percentile as pct
+from benchmarks.common import start_server as start
+from yuyi.evaluate.raw_http import raw_status, stream_chunked
 
 KEY_A, KEY_B = "tenant-a-0123456789abcdef", "tenant-b-0123456789abcdef"
 rows: list[tuple[str, str, str]] = []
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
-
-
-def pct(xs: list[float], q: float) -> float:
-    return float(np.percentile(xs, q)) if xs else float("nan")
 
 
 def keyed_server(tmp: Path, extra: list[str] = ()):
@@ -277,11 +266,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="drop,upload,poison,ingest,flood,metrics,threads")
     ap.add_argument("--drop-seconds", type=float, default=300)
-    ap.add_argument("--data-dir", default="../shared/data")
+    ap.add_argument("--data-dir", help="default: YUYI_DATA_DIR")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     steps = {"drop": lambda: drop(args.drop_seconds), "upload": lambda: upload(tmp), "poison": lambda: poison(tmp),
-             "ingest": lambda: ingest(tmp, Path(args.data_dir)), "flood": flood, "metrics": metrics,
+             "ingest": lambda: ingest(tmp, data_root(args.data_dir)), "flood": flood, "metrics": metrics,
              "threads": threads}
     for name in args.only.split(","):
         t0 = time.time()

@@ -1,7 +1,7 @@
 """Passage retrieval on real QA sets: query = question, corpus = every context, positive =
 its own context. Dense, keyword and hybrid (RRF and weighted) with one model.
 
-Usage: python scripts/retrieval_quality.py [--sets cmrc2018,jsquad,korquad] [--model NAME]
+Usage: python -m benchmarks.retrieval_quality [--sets cmrc2018,jsquad,korquad] [--model NAME]
        [--store DIR] [--limit N] [--data-dir DIR]
 The store keeps the vectors, so a rerun only encodes the queries.
 """

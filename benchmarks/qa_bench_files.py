@@ -1,7 +1,7 @@
 """Write a QA set from ../shared/data as `yuyi bench` input files: corpus.jsonl (every context of
 the split), queries.jsonl (the questions) and qrels.tsv (question → its own context).
 
-Usage: python scripts/qa_bench_files.py cmrc2018|jsquad|jaquad|korquad OUT_DIR [--limit N] [--data-dir DIR]
+Usage: python -m benchmarks.qa_bench_files cmrc2018|jsquad|jaquad|korquad OUT_DIR [--limit N] [--data-dir DIR]
 Then:  yuyi bench --corpus OUT_DIR/corpus.jsonl --queries OUT_DIR/queries.jsonl --qrels OUT_DIR/qrels.tsv
 The files are derived from academic-use datasets: keep them out of the repository.
 """

@@ -2,7 +2,7 @@
 on the QA retrieval sets, question → its own passage: Kiwi morphemes (with and without its
 multi-word dictionary) vs syllable bigrams on KorQuAD; SudachiPy vs bigrams on JSQuAD.
 
-Usage: python scripts/korean_analyzers.py [--data-dir DIR]
+Usage: python -m benchmarks.korean_analyzers [--data-dir DIR]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 plain sentence-transformers fp32 on the same GPU, in one run: sentences/s at batch 32/256/1024
 on real CJK sentences, batch-1 latency (p50) and the cosine of the fp16 vectors to fp32.
 
-Usage: python scripts/gpu_bench.py [--data-dir ../shared/data] [--seconds 5]
+Usage: python -m benchmarks.gpu_bench [--data-dir DIR] [--seconds 5]
 Exits with a one-line message where no CUDA GPU is visible (CI has none).
 """
 
@@ -49,7 +49,7 @@ def latency(encode, texts: list[str], sync, n: int = 300) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data-dir", default="../shared/data")
+    ap.add_argument("--data-dir", help="default: YUYI_DATA_DIR")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--model", default="multilingual-e5-small")
     args = ap.parse_args()

@@ -1,7 +1,7 @@
 """Fine-tuning on real splits, held-out numbers only: runs `yuyi train` on each split written by
-scripts/train_splits.py and prints base vs tuned (and the forgetting check) as one table.
+benchmarks/train_splits.py and prints base vs tuned (and the forgetting check) as one table.
 
-Usage: python scripts/train_quality.py [--splits atec,bq,lcqmc,qbqtc,jsquad,korquad] [--out artifacts/tuned]
+Usage: python -m benchmarks.train_quality [--splits atec,bq,lcqmc,qbqtc,jsquad,korquad] [--out artifacts/tuned]
        [--max-pairs N] [extra yuyi train flags after --]
 """
 

@@ -11,7 +11,7 @@ text known, then prints, in one run:
 4. hostile files over the CLI and a real `yuyi serve` process: each answer, the server's RSS
    before/after, and the collection's documents still all there.
 
-    YUYI_DATA_DIR=../shared/data python scripts/extract_bench.py --out artifacts/extract-bench
+    python -m benchmarks.extract_bench --out artifacts/extract-bench
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from benchmarks.common import peak_rss_mb, rss_mb
 from yuyi.evaluate.doc_corpus import PLAN, Passage, write_corpus
 from yuyi.evaluate.qa import QA_SETS
 from yuyi.text import sentence_spans, to_traditional
@@ -292,11 +293,6 @@ def retrieval_table(root: Path, manifest: list[dict], questions: dict, store: Pa
     return out
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
 def hostile_table(work: Path, good: Path) -> None:
     import httpx
 
@@ -335,11 +331,11 @@ def hostile_table(work: Path, good: Path) -> None:
         assert first.status_code == 200, first.text
         rows = []
         for name, data in files.items():
-            before = rss_mb(server.pid)
+            before = (rss_mb(server.pid), peak_rss_mb(server.pid))
             t0 = time.perf_counter()
             resp = httpx.post(url + "/v1/collections/h/files", files=[("files", (name, data))], timeout=600)
             took = time.perf_counter() - t0
-            after = rss_mb(server.pid)
+            after = (rss_mb(server.pid), peak_rss_mb(server.pid))
             body = resp.json()
             msg = body["files"][0].get("error", {}).get("message", "") if "files" in body else body.get("error", {})
             rows.append([name, f"{len(data) / 1024:.0f} KB", resp.status_code, str(msg)[:90], f"{took:.1f}",

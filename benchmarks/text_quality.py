@@ -1,7 +1,7 @@
 """Text pipeline on real data: language-ID accuracy, long contexts vs the model window,
 speed of normalise+detect+tokens, and the Japanese analyzer choice.
 
-Usage: python scripts/text_quality.py [--data-dir DIR] [--skip-speed] [--skip-ja]
+Usage: python -m benchmarks.text_quality [--data-dir DIR] [--skip-speed] [--skip-ja]
 Reads ../shared/data (or YUYI_DATA_DIR); prints tables.
 """
 

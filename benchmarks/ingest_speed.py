@@ -3,7 +3,7 @@ backend side by side on this box: wall seconds (model load included, as a user w
 documents/s and the ratio to torch. With `--txtai-python PY` (a venv with txtai installed) txtai
 indexes the same contexts with the same model (its own sentence-transformers path) in the same run.
 
-Usage: python scripts/ingest_speed.py [--backends torch,onnx-int8] [--txtai-python /tmp/txtai/bin/python]
+Usage: python -m benchmarks.ingest_speed [--backends torch,onnx-int8] [--txtai-python /tmp/txtai/bin/python]
 """
 
 from __future__ import annotations
