@@ -18,7 +18,7 @@ from rich.table import Table
 from yuyi import open_collection
 from yuyi.evaluate.qa import load_qa_retrieval
 from yuyi.evaluate.tune import METRIC, candidates, tune
-from yuyi.index.readers import Document
+from yuyi.index.inputs.readers import Document
 from yuyi.models import load_encoder
 
 SETS = ("cmrc2018", "jsquad", "korquad")

@@ -25,9 +25,9 @@ from rich.table import Table
 from benchmarks.common import p50_p95_ms
 from yuyi.config import data_dir
 from yuyi.index import open_store
-from yuyi.index.base import ChunkRecord, DocumentState
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import Document
+from yuyi.index.stores.base import ChunkRecord, DocumentState
 from yuyi.models import load_encoder
 from yuyi.search import Searcher, SearchParams
 from yuyi.text import detect, keyword_tokens, normalise
@@ -170,7 +170,7 @@ def main() -> None:
 
 
 def milvus_lite(texts, vecs, qvecs, norms) -> dict:
-    from yuyi.index.milvus import MilvusStore
+    from yuyi.index.stores.milvus import MilvusStore
 
     path = ART / "milvus" / "perf.db"
     shutil.rmtree(path.parent, ignore_errors=True)

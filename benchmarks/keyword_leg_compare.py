@@ -20,7 +20,7 @@ from rich.table import Table
 
 from yuyi.evaluate.qa import load_qa_retrieval
 from yuyi.evaluate.retrieval import single_positive_metrics
-from yuyi.index.milvus import token_digest
+from yuyi.index.stores.milvus import token_digest
 from yuyi.text import keyword_tokens, normalise
 
 

@@ -40,7 +40,7 @@ def latency(split: str, reranker: str, n: int, depth: int = 20) -> dict:
     import numpy as np
 
     from yuyi import open_collection
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
     from yuyi.rerank import cached_reranker
 
     d = DATA / split / "test"

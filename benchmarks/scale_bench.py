@@ -35,7 +35,7 @@ from rich.table import Table
 from benchmarks.common import p50_p95_ms, rss_mb
 from yuyi.config import data_dir
 from yuyi.index import open_store
-from yuyi.index.base import ChunkRecord, DocumentState
+from yuyi.index.stores.base import ChunkRecord, DocumentState
 from yuyi.search.fusion import reciprocal_rank_fusion
 from yuyi.text import detect, keyword_tokens, normalise
 

@@ -6,7 +6,7 @@ import pytest
 
 from yuyi import SearchParams, open_collection
 from yuyi.errors import InputError
-from yuyi.index.base import CollectionNotFound, ModelMismatch
+from yuyi.index.stores.base import CollectionNotFound, ModelMismatch
 
 DOCS = [
     {"id": "a", "text": "这款手表防水吗？可以游泳时佩戴。", "metadata": {"cat": "watch"}},

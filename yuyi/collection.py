@@ -21,11 +21,11 @@ from typing import Any
 
 from yuyi.errors import InputError
 from yuyi.index import CollectionInfo, Store, open_store
-from yuyi.index.base import MAX_PAGE, CollectionNotFound, model_mismatch
-from yuyi.index.filters import INT_RANGE
-from yuyi.index.ingest import IngestReport, ingest
-from yuyi.index.migrate import MigrationReport
-from yuyi.index.readers import MAX_ID_LENGTH, Document, ReadFailure
+from yuyi.index.ingest.migrate import MigrationReport
+from yuyi.index.ingest.pipeline import IngestReport, ingest
+from yuyi.index.inputs.readers import MAX_ID_LENGTH, Document, ReadFailure
+from yuyi.index.stores.base import MAX_PAGE, CollectionNotFound, model_mismatch
+from yuyi.index.stores.filters import INT_RANGE
 from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
 from yuyi.search.engine import Rescorer, Searcher, SearchResults
 from yuyi.search.params import TUNABLE, SearchParams
@@ -171,7 +171,7 @@ class Collection:
             docs: Iterable[Document] = (as_document(d, i) for i, d in enumerate(documents))
         else:
             docs = [as_document(d, i) for i, d in enumerate(documents)]
-        from yuyi.index.migrate import mirror_write
+        from yuyi.index.ingest.migrate import mirror_write
 
         target = self.follow()
         report = ingest(self.store, target, docs, self.query_encoder(encoder), batch_docs=batch_docs,
@@ -186,7 +186,7 @@ class Collection:
             ids = [ids]
         if ids is None and filter is None:
             raise InputError("delete needs document ids or a filter")
-        from yuyi.index.migrate import mirror_delete
+        from yuyi.index.ingest.migrate import mirror_delete
 
         target, ids = self.follow(), list(ids) if ids is not None else None
         removed = self.store.delete_documents(target, ids, filter)
@@ -216,12 +216,12 @@ class Collection:
             self.delete(gone)
         return gone
 
-    # ---- model migration (yuyi.index.migrate) -----------------------------------------------
+    # ---- model migration (yuyi.index.ingest.migrate) -----------------------------------------------
     def migrate(self, model: str, backend: str | None = None, sample: int = 20,
                 on_progress: Callable[[str], None] | None = None) -> MigrationReport:
         """Re-embed this collection with `model` into a new version while this one keeps serving
         and taking writes (they reach the new one too), verify it, then switch the name to it."""
-        from yuyi.index.migrate import migrate
+        from yuyi.index.ingest.migrate import migrate
 
         if not self.exists():
             raise CollectionNotFound(f"collection {self.name!r} does not exist")
@@ -236,7 +236,7 @@ class Collection:
 
     def rollback(self) -> dict:
         """Switch the name back to the version before the last migration (writes since copied back)."""
-        from yuyi.index.migrate import rollback
+        from yuyi.index.ingest.migrate import rollback
 
         def encoder_for(load: str, backend: str | None) -> Encoder:
             return load_encoder(load, backend=backend or self.backend, device=self.device)
@@ -322,7 +322,7 @@ def open_collection(name: str, store: Store | str | None = None, model: str | No
                     ) -> Collection:
     """A collection by name in `store` (a `Store`, a URI as `--store` takes, or None for the
     default store); created with `model` (default multilingual-e5-small) on first add."""
-    from yuyi.index.base import validate_name
+    from yuyi.index.stores.base import validate_name
 
     validate_name(name)
     own = not isinstance(store, Store)

@@ -17,6 +17,7 @@ def run(*args, input=None):
     return subprocess.run(YUYI + list(args), input=input, capture_output=True, env=env, timeout=300)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("model", ["multilingual-e5-small", "use-multilingual", "all-MiniLM-L6-v2"])
 def test_embed_writes_npy_for_each_offline_model(tmp_path, model):
     src = tmp_path / "in.txt"
@@ -27,6 +28,7 @@ def test_embed_writes_npy_for_each_offline_model(tmp_path, model):
     assert np.load(out).shape[0] == 3
 
 
+@pytest.mark.heavy
 def test_embed_reads_stdin_and_writes_jsonl():
     r = run("embed", "--kind", "query", input="你好\n世界\n".encode())
     assert r.returncode == 0, r.stderr.decode()
@@ -34,6 +36,7 @@ def test_embed_reads_stdin_and_writes_jsonl():
     assert [row["line"] for row in rows] == [1, 2] and len(rows[0]["embedding"]) == 384
 
 
+@pytest.mark.heavy
 def test_similarity_prints_a_matrix():
     r = run("similarity", "--json", "--model", "use-multilingual", "防水手表", "防水腕錶", "天气预报")
     assert r.returncode == 0, r.stderr.decode()
@@ -80,6 +83,7 @@ def test_text_commands_print_json_lines():
     assert chunks[0]["start"] == 0 and chunks[-1]["end"] == 12 and all(c["tokens"] <= 12 for c in chunks)
 
 
+@pytest.mark.heavy
 def test_index_and_search_from_the_command_line(tmp_path):
     corpus = tmp_path / "docs.jsonl"
     corpus.write_text("\n".join([
@@ -125,6 +129,7 @@ def _sample_corpus(tmp_path, n=30):
     return corpus
 
 
+@pytest.mark.heavy
 @pytest.mark.slow  # over a minute: `make test-slow` runs it (the default run stays near 15 min)
 def test_bench_on_a_small_corpus_writes_reports_and_recommends(tmp_path):
     corpus = _sample_corpus(tmp_path)
@@ -154,6 +159,7 @@ def test_bench_on_a_small_corpus_writes_reports_and_recommends(tmp_path):
     assert not (out / "work").exists()  # scratch indexes removed
 
 
+@pytest.mark.heavy
 def test_bench_with_queries_and_inline_judgments(tmp_path):
     corpus = _sample_corpus(tmp_path, 20)
     docs = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
@@ -189,6 +195,7 @@ def test_search_reports_hostile_filters_in_one_line(tmp_path, expr):
     assert r.returncode == 2 and "error:" in err and "Traceback" not in err, err[-500:]
 
 
+@pytest.mark.heavy
 @pytest.mark.slow  # over a minute: `make test-slow` runs it (the default run stays near 15 min)
 def test_export_writes_a_loadable_model_with_a_parity_report(tmp_path, data_dir):
     out = tmp_path / "e5-int8"

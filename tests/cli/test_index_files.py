@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import docx
+import pytest
 
 YUYI = [str(Path(sys.executable).parent / "yuyi")]
 
@@ -25,6 +26,7 @@ def docs(store, coll):
     return {json.loads(line)["id"]: json.loads(line) for line in out.splitlines()}
 
 
+@pytest.mark.heavy
 def test_folder_index_sync_and_exit_codes(tmp_path):
     kb, store = tmp_path / "kb", tmp_path / "store"
     (kb / "hr").mkdir(parents=True)
@@ -91,6 +93,7 @@ def test_folder_index_sync_and_exit_codes(tmp_path):
     assert code == 0 and docs(store, "kb") == {}
 
 
+@pytest.mark.heavy
 def test_csv_without_the_text_field_and_extract_json(tmp_path):
     store = tmp_path / "store"
     (tmp_path / "faq.csv").write_text("id,question,answer\n1,怎么报销,提交发票\n", encoding="utf-8")

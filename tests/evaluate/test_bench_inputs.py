@@ -6,8 +6,8 @@ import pytest
 
 from yuyi.errors import InputError
 from yuyi.evaluate.bench_inputs import check_qrels, prepare_bench, silver_set
-from yuyi.index.judgments import Query, read_qrels, read_queries
-from yuyi.index.readers import Document
+from yuyi.index.inputs.judgments import Query, read_qrels, read_queries
+from yuyi.index.inputs.readers import Document
 
 
 def test_queries_from_txt_tsv_csv_and_jsonl(tmp_path):

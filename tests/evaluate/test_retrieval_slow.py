@@ -5,8 +5,8 @@ import pytest
 from yuyi.evaluate.qa import load_qa_retrieval
 from yuyi.evaluate.retrieval import rank_of, single_positive_metrics
 from yuyi.index import open_store
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import Document
 from yuyi.search import Searcher, SearchParams
 
 

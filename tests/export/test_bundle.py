@@ -15,8 +15,8 @@ from yuyi.cli.demo import DEMO_QUERIES
 from yuyi.errors import InputError
 from yuyi.export.bundle import open_bundle, write_bundle
 from yuyi.index import open_store
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import read_documents
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import read_documents
 from yuyi.models import load_encoder
 from yuyi.search import Searcher
 

@@ -49,6 +49,7 @@ def corpus(tmp_path_factory):
     return out, files
 
 
+@pytest.mark.heavy
 def test_every_format_recovers_every_sentence_and_no_boilerplate(corpus):
     out, files = corpus
     formats = {f.format for f in files}
@@ -70,6 +71,7 @@ def test_every_format_recovers_every_sentence_and_no_boilerplate(corpus):
                 "utf_16": {"utf16"}}[f.encoding], (f.path, got.encoding)
 
 
+@pytest.mark.heavy
 def test_structure_pages_and_headings(corpus):
     out, files = corpus
     by = {(f.lang, f.format): f for f in files}
@@ -91,6 +93,7 @@ def test_structure_pages_and_headings(corpus):
         assert headed and headed[0].text.startswith("第二章 请假制度\n"), pdf.as_dict()
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(not chromium(), reason="Chromium is installed by `make test`")
 def test_scanned_pdf_is_reported_not_indexed_empty(corpus):
     out, files = corpus
@@ -102,6 +105,7 @@ def test_scanned_pdf_is_reported_not_indexed_empty(corpus):
         extract_file(out / image.path)
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(not chromium() or not shutil.which("tesseract"), reason="needs Chromium and tesseract-ocr")
 def test_ocr_reads_scanned_pages_in_each_language(corpus):
     from rapidfuzz.distance import Levenshtein

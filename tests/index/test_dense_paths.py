@@ -3,10 +3,10 @@ give the same answers here, with and without filters, and follow upserts."""
 
 import pytest
 
-import yuyi.index.local as local
+import yuyi.index.stores.local as local
 from yuyi.index import open_store
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import Document
 
 DOCS = [
     Document("watch", "这款防水手表适合游泳时佩戴，表带是硅胶材质。", {"category": "product"}),

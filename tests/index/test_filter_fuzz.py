@@ -6,9 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yuyi.index import filters, open_store
-from yuyi.index.base import ChunkRecord, DocumentState
-from yuyi.index.filters import FilterError
+from yuyi.index import open_store
+from yuyi.index.stores import filters
+from yuyi.index.stores.base import ChunkRecord, DocumentState
+from yuyi.index.stores.filters import FilterError
 
 ANY_TEXT = st.text(st.characters(codec=None), max_size=300)  # surrogates, NULs, RTL marks included
 LITERALS = st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),

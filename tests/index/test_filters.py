@@ -1,6 +1,6 @@
 import pytest
 
-from yuyi.index.filters import FilterError, to_milvus, to_sql
+from yuyi.index.stores.filters import FilterError, to_milvus, to_sql
 
 
 def test_sql_translation_uses_parameters():

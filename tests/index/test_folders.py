@@ -7,8 +7,8 @@ import json
 import pytest
 
 from yuyi.errors import InputError
-from yuyi.index.folders import plan_files
-from yuyi.index.readers import DocumentReader, FieldMap
+from yuyi.index.inputs.folders import plan_files
+from yuyi.index.inputs.readers import DocumentReader, FieldMap
 
 
 def _tree(root, files: dict[str, str]) -> None:
@@ -75,7 +75,7 @@ def test_legacy_encoded_records_are_read_and_reported(tmp_path):
 
 
 def test_documents_carry_sections_that_chunking_keeps(tmp_path):
-    from yuyi.index.ingest import make_chunks
+    from yuyi.index.ingest.pipeline import make_chunks
 
     _tree(tmp_path, {"guide.md": "# 手册\n\n## 报销\n\n报销需要发票。\n\n## 请假\n\n请假需要审批。\n"})
     (doc,) = list(DocumentReader([str(tmp_path)], workers=0))
@@ -92,8 +92,8 @@ def test_documents_carry_sections_that_chunking_keeps(tmp_path):
 
 def test_migration_rebuilds_a_files_sections(tmp_path, e5):
     from yuyi.index import open_store
-    from yuyi.index.ingest import ingest
-    from yuyi.index.migrate import documents_of
+    from yuyi.index.ingest.migrate import documents_of
+    from yuyi.index.ingest.pipeline import ingest
 
     _tree(tmp_path / "kb", {"guide.md": "# 手册\n\n## 报销\n\n报销需要发票。\n\n## 请假\n\n请假需要审批。\n"})
     (doc,) = list(DocumentReader([str(tmp_path / "kb")], workers=0))

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import yuyi.index.local as local
-import yuyi.index.local_collection as local_collection
-import yuyi.index.local_keyword as local_keyword
-from yuyi.index.base import ChunkRecord, DocumentState
-from yuyi.index.local import LocalStore
+import yuyi.index.stores.local as local
+import yuyi.index.stores.local_collection as local_collection
+import yuyi.index.stores.local_keyword as local_keyword
+from yuyi.index.stores.base import ChunkRecord, DocumentState
+from yuyi.index.stores.local import LocalStore
 from yuyi.text import analyse
 
 DATA = Path(__file__).resolve().parents[2] / "yuyi" / "data" / "cmrc2018_sample.jsonl"
@@ -166,7 +166,7 @@ def test_reopen_catches_up_instead_of_rebuilding(tmp_path, builds, monkeypatch):
 def test_a_loaded_index_catches_up_with_another_process(tmp_path, builds, monkeypatch):
     """Two handles on one store (two processes): B's writes reach A's loaded HNSW and BM25
     indexes by catching up, not by reading every vector again."""
-    from yuyi.index.local_content import Content
+    from yuyi.index.stores.local_content import Content
 
     monkeypatch.setattr(local, "EXACT_MAX", 0)
     full_reads = []
@@ -197,7 +197,7 @@ def test_a_loaded_index_catches_up_with_another_process(tmp_path, builds, monkey
 def test_filtered_exact_search_reads_the_vector_file(tmp_path, monkeypatch):
     """A filter too selective for the HNSW candidates falls back to exact search over the rows
     that pass, gathered from the float16 vector file (kept in step with writes and reopens)."""
-    from yuyi.index.local_content import Content
+    from yuyi.index.stores.local_content import Content
 
     monkeypatch.setattr(local, "EXACT_MAX", 0)
     docs = passages(90)
@@ -232,6 +232,6 @@ def test_filtered_exact_search_reads_the_vector_file(tmp_path, monkeypatch):
 
 
 def local_dense_module():
-    import yuyi.index.local_dense as local_dense
+    import yuyi.index.stores.local_dense as local_dense
 
     return local_dense

@@ -12,6 +12,8 @@ import pytest
 
 from yuyi.index import open_store
 
+pytestmark = pytest.mark.heavy  # kills `yuyi index` running the real model mid-ingest
+
 YUYI = str(Path(sys.executable).parent / "yuyi")
 N_DOCS = 240
 

@@ -7,8 +7,8 @@ import time
 import numpy as np
 
 from yuyi.index import CollectionNotFound, open_store
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import Document
 from yuyi.search import Searcher, SearchParams
 
 DOCS = [Document(f"d{i}", f"第{i}篇文章讲的是防水手表和龙井茶。", {"n": i}) for i in range(20)]
@@ -45,7 +45,7 @@ def test_drop_while_searching_never_breaks_a_reader(e5, tmp_path):
         store.drop_collection("race")
         store.create_collection("race", e5.name, e5.dim)
         vectors = np.tile(vector, (len(DOCS), 1))
-        from yuyi.index.base import ChunkRecord, DocumentState
+        from yuyi.index.stores.base import ChunkRecord, DocumentState
 
         store.replace_documents("race", [DocumentState(d.doc_id, "h", 1) for d in DOCS], [
             ChunkRecord(f"{d.doc_id}#0", d.doc_id, d.text, d.text, "zh-Hans", 0, len(d.text), ["防水", "手表"], v,

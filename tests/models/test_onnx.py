@@ -76,8 +76,8 @@ import sys, json, httpx, threading, time
 from yuyi.models import load_encoder
 from yuyi.models.onnx_encoder import model_mb
 from yuyi.index import open_store
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import Document
 from yuyi.search import Searcher
 enc = load_encoder({str(int8.directory)!r})
 enc.encode(["防水手表"], kind="query")
@@ -106,8 +106,8 @@ print(json.dumps(sorted(m for m in sys.modules if m == "torch" or m.startswith("
 def test_a_collection_records_which_backends_wrote_its_vectors(e5, int8, tmp_path):
     """fp32 passages searched with INT8 queries (same model) work, and `info` shows the mix."""
     from yuyi.index import open_store
-    from yuyi.index.ingest import ingest
-    from yuyi.index.readers import Document
+    from yuyi.index.ingest.pipeline import ingest
+    from yuyi.index.inputs.readers import Document
     from yuyi.search import Searcher
 
     store = open_store(str(tmp_path / "store"))

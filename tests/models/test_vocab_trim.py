@@ -15,6 +15,8 @@ from yuyi.errors import InputError
 from yuyi.models.loading import onnx_dir
 from yuyi.models.vocab_trim import trim_export
 
+pytestmark = pytest.mark.heavy  # exports and trims the real model
+
 CORPUS = "这款手表防水吗？\n東京タワーの高さは何メートルですか\n서울에서 부산까지 얼마나 걸려요?\nwaterproof watch\n"
 UNSEEN = ["龍井茶產於杭州西湖", "北海道の雪まつり", "한국어 형태소 분석기", "swimming pool", "Ελληνική γλώσσα",
           "Photosynthesekapazität"]

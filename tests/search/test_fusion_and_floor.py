@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yuyi.index.base import Hit
+from yuyi.index.stores.base import Hit
 from yuyi.search.engine import _floor
 from yuyi.search.fusion import RRF_K, reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.params import SearchParams

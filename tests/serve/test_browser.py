@@ -8,8 +8,8 @@ import pytest
 
 from yuyi import open_collection
 from yuyi.index import open_store
-from yuyi.index.ingest import ingest
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import ingest
+from yuyi.index.inputs.readers import Document
 from yuyi.serve import ServeSettings, create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

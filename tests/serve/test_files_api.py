@@ -98,7 +98,7 @@ def test_a_large_upload_becomes_a_job(e5, tmp_path, running_server):
 def test_results_link_to_source_files_only_under_the_served_folder(e5, tmp_path, running_server):
     from yuyi.collection import open_collection
     from yuyi.index import open_store
-    from yuyi.index.readers import DocumentReader
+    from yuyi.index.inputs.readers import DocumentReader
     from yuyi.serve import ServeSettings, create_app
 
     kb, other = tmp_path / "kb", tmp_path / "other"

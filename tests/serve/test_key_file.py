@@ -51,6 +51,7 @@ def test_serve_refuses_a_bad_key_file_in_one_line(tmp_path):
     assert r.returncode == 2 and "`write` must be a JSON bool" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.heavy
 def test_serve_says_where_and_when_it_is_ready(tmp_path):
     import os
     import signal

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # trains real models
+
 YUYI = [str(Path(sys.executable).parent / "yuyi")]
 ARGS = ["--batch-size", "4", "--max-steps", "8", "--save-steps", "2", "--held-out", "0.25", "--no-forgetting-check",
         "--seed", "7"]

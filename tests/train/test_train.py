@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # trains real models
+
 YUYI = [str(Path(sys.executable).parent / "yuyi")]
 
 

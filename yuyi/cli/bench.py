@@ -23,7 +23,7 @@ def bench(
     ctx: typer.Context,
     corpus: list[str] = typer.Option(None, "--corpus", help="Documents: jsonl, csv, txt or a folder (repeatable)."),
     queries: str = typer.Option(None, "--queries", help="Queries: txt (one per line), tsv `id<TAB>query` or jsonl."),
-    qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid \\[grade]`, TREC, or jsonl. "
+    qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid [grade]`, TREC, or jsonl. "
                               "Without it a silver set is built from the corpus."),
     models: str = typer.Option(DEFAULT_MODELS, "--models", "-m", help="Candidate models, comma-separated; "
                                 "MODEL@BACKEND makes the backend a candidate too (torch, onnx, onnx-int8)."),
@@ -71,7 +71,7 @@ def bench(
     from yuyi.evaluate.bench_report import BenchContext, write_bench_reports
     from yuyi.evaluate.cost import CostAssumptions
     from yuyi.evaluate.measure import machine
-    from yuyi.index.readers import FieldMap
+    from yuyi.index.inputs.readers import FieldMap
     from yuyi.models.registry import get_spec
 
     names = [m.strip() for m in models.split(",") if m.strip()]

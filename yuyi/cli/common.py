@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -13,13 +14,15 @@ from yuyi.config import DEFAULT_BACKEND, REFERENCE_BACKEND, default_store, looku
 from yuyi.errors import InputError, YuyiError
 
 
-def _effective(name: str, default: str) -> str:
+def _effective(name: str, default: str | Callable[[], str]) -> str:
     """What a setting resolves to now, and from where (`yuyi config` shows all of them)."""
     try:
         value, source = lookup(name)
+        if value is None:
+            return default() if callable(default) else default
     except YuyiError:
-        return default  # a broken config file is reported when a command runs, not by --help
-    return default if value is None else f"{value} from {source}"
+        return "see `yuyi config`"  # a broken config file is reported when a command runs, not by --help
+    return f"{value} from {source}"
 
 
 BACKEND = typer.Option(None, "--backend",
@@ -29,7 +32,7 @@ BACKEND = typer.Option(None, "--backend",
 STORE = typer.Option(None, "--store", "-s",
                      help="Store: a directory (embedded), a .db file (Milvus Lite) or milvus://host:19530 "
                           "(Milvus server). YUYI_STORE sets it for every command.",
-                     show_default=_effective("store", default_store()))
+                     show_default=_effective("store", default_store))
 DEVICE = typer.Option(None, "--device", help="cpu or cuda.", show_default="cpu")
 
 def require_extra(extra: str, *modules: str) -> None:

@@ -42,7 +42,7 @@ def demo(
     from yuyi.cli.embed import similarity_table
     from yuyi.collection import open_collection
     from yuyi.index import open_store
-    from yuyi.index.readers import read_documents
+    from yuyi.index.inputs.readers import read_documents
     from yuyi.models import load_encoder
 
     t0 = time.perf_counter()

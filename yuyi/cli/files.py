@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from yuyi.cli.common import BACKEND, DEVICE, STORE, console, err_console
 from yuyi.errors import InputError
-from yuyi.index.base import MAX_PAGE
+from yuyi.index.stores.base import MAX_PAGE
 
 EXIT_SOME_FAILED = 1
 EXIT_NOTHING_INDEXED = 2
@@ -57,7 +57,7 @@ def index(
     """Index files and folders: extract, chunk, embed, store; unchanged files are skipped."""
     from yuyi.collection import open_collection
     from yuyi.extract import Limits
-    from yuyi.index.readers import DocumentReader, FieldMap
+    from yuyi.index.inputs.readers import DocumentReader, FieldMap
 
     fields = FieldMap(id_field, text_field, metadata_fields.split(",") if metadata_fields else None, acl_field)
     failures: list = []
@@ -169,7 +169,7 @@ def extract(
     """Print exactly the text indexing would store for each file (the same code path)."""
     from yuyi.extract import Limits
     from yuyi.extract.pool import extract_many
-    from yuyi.index.folders import plan_files
+    from yuyi.index.inputs.folders import plan_files
 
     plan = plan_files(paths, "auto", include, exclude, images=ocr)
     files = [f for f in plan.files if f.kind == "file"]
@@ -251,7 +251,7 @@ def delete(
     if not ids and not filter:
         raise InputError("give --id ID (repeatable) or --filter EXPR")
     if filter:
-        from yuyi.index.filters import parse
+        from yuyi.index.stores.filters import parse
 
         parse(filter)
     with open_collection(collection, store) as coll:

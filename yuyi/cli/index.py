@@ -45,7 +45,7 @@ def search(
 ) -> None:
     """Search a collection by meaning, keyword or both."""
     from yuyi.collection import open_collection
-    from yuyi.index.judgments import read_queries
+    from yuyi.index.inputs.judgments import read_queries
 
     if bundle is not None and query is None and queries is None:
         query, collection = collection, None  # `yuyi search --bundle DIR QUERY`: the only argument is the query
@@ -54,7 +54,7 @@ def search(
     settings = settings or {}
     P.SearchParams().replace(**settings)  # checked before anything loads
     if settings.get("filter") is not None:
-        from yuyi.index.filters import parse
+        from yuyi.index.stores.filters import parse
 
         parse(settings["filter"])  # a bad filter is reported before anything loads
     qs = [(q.id, q.text) for q in read_queries(queries)[0]] if queries else [("q1", query)]

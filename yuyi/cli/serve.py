@@ -36,7 +36,7 @@ def serve(
     no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (for comparison)."),
     max_inputs: int = typer.Option(D.max_inputs, min=1, help="Most texts or documents per request."),
     max_upload_mb: float = typer.Option(D.max_upload_bytes / 1024 / 1024, min=0.001,
-                                        help="Largest file upload request (POST …/files), MiB."),
+                                        help="Largest file upload request (POST /v1/collections/NAME/files), MiB."),
     files_root: str = typer.Option(None, "--files", help="The folder indexed: search results link to their source "
                                    "files under it (served only to callers who may see the document).",
                                    show_default="no links"),

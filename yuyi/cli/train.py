@@ -23,7 +23,7 @@ def train(
                               "{text_a, text_b, score|label}."),
     corpus: list[str] = typer.Option(None, "--corpus", help="Documents (as `yuyi bench` takes them)."),
     queries: str = typer.Option(None, "--queries", help="Queries for --corpus."),
-    qrels: str = typer.Option(None, "--qrels", help="Judgments for --queries: `qid docid \\[grade]`, TREC or jsonl."),
+    qrels: str = typer.Option(None, "--qrels", help="Judgments for --queries: `qid docid [grade]`, TREC or jsonl."),
     silver: bool = typer.Option(False, "--silver", help="No judgments: pseudo-queries from each document's first "
                                 "sentence (held out of its text), reported as silver."),
     eval_pairs: str = typer.Option(None, "--eval-pairs", help="A given held-out pairs file (instead of --held-out)."),

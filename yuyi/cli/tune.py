@@ -15,7 +15,7 @@ from yuyi.errors import InputError
 def tune(
     collection: str = typer.Argument(..., help="An indexed collection."),
     queries: str = typer.Option(..., "--queries", help="Queries: txt, tsv `id<TAB>query`, csv or jsonl."),
-    qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid \\[grade]`, TREC or jsonl.",
+    qrels: str = typer.Option(None, "--qrels", help="Judgments: `qid docid [grade]`, TREC or jsonl.",
                               show_default="inline doc_id/positives in a jsonl queries file"),
     weights: str = typer.Option("0.2,0.3,0.4,0.5,0.6,0.7,0.8", "--weights",
                                 help="Dense shares to try for weighted fusion."),
@@ -29,7 +29,7 @@ def tune(
     from yuyi.collection import open_collection
     from yuyi.evaluate.tune import METRIC, candidates
     from yuyi.evaluate.tune import tune as run_tune
-    from yuyi.index.judgments import read_qrels, read_queries
+    from yuyi.index.inputs.judgments import read_qrels, read_queries
 
     try:
         shares = [float(w) for w in weights.split(",") if w.strip()]

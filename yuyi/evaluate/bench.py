@@ -23,8 +23,8 @@ import numpy as np
 from yuyi.evaluate.bench_inputs import Qrels
 from yuyi.evaluate.measure import peak_rss_mb
 from yuyi.evaluate.retrieval import qrels_metrics
-from yuyi.index.judgments import Query
-from yuyi.index.readers import Document
+from yuyi.index.inputs.judgments import Query
+from yuyi.index.inputs.readers import Document
 from yuyi.search.params import DEFAULT_FUSION, DEFAULT_WEIGHT, MODES, SearchParams
 
 WARMUP_QUERIES = 3
@@ -68,7 +68,7 @@ def index_phase(job: dict) -> dict:
     """Load the model and ingest the corpus into a scratch store. Runs in its own process."""
     from yuyi.collection import open_collection
     from yuyi.errors import YuyiError
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
 
     out: dict = {"model": job["model"], "baseline_rss_mb": round(_rss_mb(), 1)}
     t0 = time.perf_counter()
@@ -114,7 +114,7 @@ def serve_phase(job: dict) -> dict:
     own process so its peak RSS is the serving footprint, not the indexing one. With
     `keyword_only` no model is loaded at all, as a keyword-only deployment would run."""
     from yuyi.collection import open_collection
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
 
     store = LocalStore(Path(job["workdir"]) / job["model"])
     encoder = None if job.get("keyword_only") else _load(job["model"])

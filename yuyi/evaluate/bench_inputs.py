@@ -22,8 +22,8 @@ import random
 from dataclasses import dataclass, replace
 
 from yuyi.errors import InputError
-from yuyi.index.judgments import Qrels, Query, read_qrels, read_queries
-from yuyi.index.readers import Document
+from yuyi.index.inputs.judgments import Qrels, Query, read_qrels, read_queries
+from yuyi.index.inputs.readers import Document
 from yuyi.text import sentence_spans
 
 MIN_QUERY_CHARS = 6
@@ -107,7 +107,7 @@ def prepare_bench(corpus: list[str], fmt: str = "auto", fields=None, queries_pat
                   qrels_path: str | None = None, silver_queries: int = 500, seed: int = 42,
                   silver_from: str = "first-sentence") -> BenchData:
     """Read the corpus, queries and qrels (or build a silver set) and describe them."""
-    from yuyi.index.readers import FieldMap, ReadFailure, read_documents
+    from yuyi.index.inputs.readers import FieldMap, ReadFailure, read_documents
 
     failures: list[ReadFailure] = []
     docs = list(read_documents(corpus, fmt, fields or FieldMap(), failures))

@@ -118,6 +118,6 @@ def bench_serve(backends: list[str], requests: int = 200, trimmed: bool = False,
 
 
 def _index_demo(coll) -> None:
-    from yuyi.index.readers import read_documents
+    from yuyi.index.inputs.readers import read_documents
 
     coll.upsert(read_documents([str(files("yuyi") / "data" / "cmrc2018_sample.jsonl")]))

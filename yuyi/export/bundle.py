@@ -24,7 +24,7 @@ BUNDLE_FORMAT = "yuyi-bundle/1"
 def write_bundle(store, collection: str, out: str | Path, trim_vocab: list[str] | None = None,
                  trim_to_collection: bool = False, overwrite: bool = False) -> dict:
     """Write the bundle for `collection` of an embedded store; returns its manifest."""
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
 
     if not isinstance(store, LocalStore):
         raise InputError(f"--bundle needs a collection in an embedded (directory) store, not {store.backend}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from yuyi.extract.base import Extracted, ExtractError, Limits, Section
 
-# Suffix → format. Record files (jsonl/csv) are read as many documents by yuyi.index.readers.
+# Suffix → format. Record files (jsonl/csv) are read as many documents by yuyi.index.inputs.readers.
 SUFFIXES = {
     ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".epub": "epub",
     ".html": "html", ".htm": "html", ".xhtml": "html", ".md": "markdown", ".markdown": "markdown",

@@ -70,7 +70,7 @@ class Extracted:
 
     def chunk_spans(self) -> list[tuple[int, int, dict]]:
         """(start, end, {"page", "section"}) per section: the spans chunks must not cross and the
-        metadata each of their chunks carries (yuyi.index.readers.Document.sections)."""
+        metadata each of their chunks carries (yuyi.index.inputs.readers.Document.sections)."""
         return [(a, b, {k: v for k, v in (("page", s.page), ("section", s.heading_path)) if v})
                 for a, b, s in self.spans()]
 

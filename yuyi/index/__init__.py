@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from yuyi.config import default_store
 from yuyi.config import get as get_setting
-from yuyi.index.base import (
+from yuyi.index.stores.base import (
     ChunkRecord,
     CollectionInfo,
     CollectionNotFound,
@@ -28,18 +28,18 @@ def open_store(uri: str | None = None) -> Store:
     if uri.startswith("milvus://"):
         uri = "http://" + uri[len("milvus://"):]
     if uri.startswith(("http://", "https://", "tcp://")):
-        from yuyi.index.milvus import MilvusStore
+        from yuyi.index.stores.milvus import MilvusStore
 
         return MilvusStore(uri, token=get_setting("milvus_token"))
     if uri.startswith("milvus-lite:") or uri.endswith(".db"):
         from pathlib import Path
 
-        from yuyi.index.milvus import MilvusStore
+        from yuyi.index.stores.milvus import MilvusStore
 
         path = Path(uri.removeprefix("milvus-lite:")).expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
         return MilvusStore(str(path))
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
 
     return LocalStore(uri.removeprefix("local:"))
 

@@ -26,7 +26,7 @@ from langchain_core.vectorstores import VectorStore
 
 from yuyi.collection import Collection, open_collection
 from yuyi.errors import InputError
-from yuyi.index.base import CollectionNotFound
+from yuyi.index.stores.base import CollectionNotFound
 from yuyi.integrations.common import documents_by_id
 
 

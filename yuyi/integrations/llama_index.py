@@ -38,7 +38,7 @@ from pydantic import PrivateAttr
 
 from yuyi.collection import Collection, open_collection
 from yuyi.errors import InputError
-from yuyi.index.base import CollectionNotFound
+from yuyi.index.stores.base import CollectionNotFound
 from yuyi.integrations.common import documents_by_id
 
 _MODES = {VectorStoreQueryMode.DEFAULT: "dense", VectorStoreQueryMode.HYBRID: "hybrid",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from yuyi.errors import InputError
-from yuyi.index.base import Hit, ModelMismatch, Store
+from yuyi.index.stores.base import Hit, ModelMismatch, Store
 from yuyi.models.encoder import Encoder
 from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yuyi.index.base import Hit
+from yuyi.index.stores.base import Hit
 
 RRF_K = 60  # the constant from Cormack et al. (2009), also Milvus's and Elasticsearch's default
 

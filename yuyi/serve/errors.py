@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yuyi.errors import InputError, YuyiError
 from yuyi.index import CollectionNotFound, ModelMismatch
-from yuyi.index.base import StoreError
-from yuyi.index.filters import FilterError
+from yuyi.index.stores.base import StoreError
+from yuyi.index.stores.filters import FilterError
 
 log = logging.getLogger("yuyi.serve")
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from yuyi.index.base import MAX_PAGE
+from yuyi.index.stores.base import MAX_PAGE
 from yuyi.serve.auth import caller, visible, writable
 from yuyi.serve.errors import ApiError
 from yuyi.serve.runtime import Runtime, runtime
@@ -22,7 +22,7 @@ _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]|^\.\.?$|^$")
 
 
 def _document(name: str, got):
-    from yuyi.index.readers import Document
+    from yuyi.index.inputs.readers import Document
 
     return Document(name, got.text, got.document_metadata(), [], f"upload:{name}", got.chunk_spans())
 
@@ -111,7 +111,7 @@ async def list_documents(name: str, after: str = Query("", description="Ids sort
     """Documents in id order, a page at a time (keyset paging: stable while others write)."""
     visible(key, name)
     if filter is not None:
-        from yuyi.index.filters import parse
+        from yuyi.index.stores.filters import parse
 
         parse(filter)
     page = await run_in_threadpool(rt.collection(name).documents, after, limit, filter)

@@ -43,7 +43,7 @@ class Runtime:
         """The facade over one collection, sharing the served encoder and store. Only collections
         that exist are kept: requests naming others must not grow this map without bound."""
         from yuyi.collection import open_collection
-        from yuyi.index.base import ModelMismatch
+        from yuyi.index.stores.base import ModelMismatch
 
         coll = self.collections.get(name)
         if coll is None:

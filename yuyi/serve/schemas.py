@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yuyi.index.readers import MAX_ID_LENGTH
+from yuyi.index.inputs.readers import MAX_ID_LENGTH
 from yuyi.search import params as P
 from yuyi.serve.search_body import RerankOptions, SearchRequest  # noqa: F401 (generated from SearchParams)
 from yuyi.serve.types import Int64, Kind, MetaScalar, MetaValue, Text  # noqa: F401 (re-exported)

@@ -35,7 +35,7 @@ class ScoredPairs:
 
 def read_pairs(path: str | Path) -> RetrievalData | ScoredPairs:
     """A jsonl file of `{"query", "positive"[, "negative"]}` or `{"text_a", "text_b", "score"|"label"}`."""
-    from yuyi.index.judgments import json_object, read_text
+    from yuyi.index.inputs.judgments import json_object, read_text
 
     p, text = read_text(path, "pairs file")
     retrieval = RetrievalData({}, {}, {})

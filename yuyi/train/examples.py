@@ -15,7 +15,7 @@ from yuyi.train.data import RetrievalData, ScoredPairs
 def mine_negatives(train: RetrievalData, encoder: Any, k: int, mode: str, work: Path) -> dict[str, list[str]]:
     """qid → up to k hard negative texts, the best-ranked non-relevant documents."""
     from yuyi.collection import open_collection
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
 
     store = LocalStore(work / "mining")
     coll = open_collection("mining", store, encoder=encoder)

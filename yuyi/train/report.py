@@ -19,7 +19,7 @@ def retrieval_metrics(encoder: Any, held: RetrievalData, work: Path, tag: str) -
 
     from yuyi.collection import open_collection
     from yuyi.evaluate.retrieval import qrels_metrics
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
 
     folder = work / f"eval_{tag}"
     shutil.rmtree(folder, ignore_errors=True)

@@ -24,7 +24,7 @@ def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path,
     """{"hybrid": m, "hybrid+rerank@10": m, …, "dense": m, "dense+rerank@20": m} plus timing."""
     from yuyi.collection import open_collection
     from yuyi.evaluate.retrieval import qrels_metrics
-    from yuyi.index.local import LocalStore
+    from yuyi.index.stores.local import LocalStore
 
     folder = work / "eval_rerank"
     shutil.rmtree(folder, ignore_errors=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from yuyi.errors import InputError
 from yuyi.extract import Extracted, ExtractError, Limits
-from yuyi.index.folders import FilePlan, InputFile, plan_files
+from yuyi.index.inputs.folders import FilePlan, InputFile, plan_files
 
 FORMATS = ("auto", "jsonl", "csv", "txt", "dir")
 MAX_ID_LENGTH = 400

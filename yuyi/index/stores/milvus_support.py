@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from yuyi.index.base import StoreError
+from yuyi.index.stores.base import StoreError
 
 MAX_TEXT_BYTES = 65535
 

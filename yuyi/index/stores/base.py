@@ -76,7 +76,7 @@ class Store(ABC):
     """A place that holds collections. All methods validate names and raise StoreError."""
 
     backend: str = "abstract"
-    supports_aliases: bool = False  # `yuyi migrate` (see yuyi.index.migrate)
+    supports_aliases: bool = False  # `yuyi migrate` (see yuyi.index.ingest.migrate)
 
     @abstractmethod
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None: ...
@@ -162,7 +162,7 @@ class Store(ABC):
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
                        groups: list[str] | None = None, lang: str | None = None) -> list[Hit]: ...
 
-    # ---- aliases, for `yuyi migrate` (yuyi.index.migrate; every shipped backend has them) ------
+    # ---- aliases, for `yuyi migrate` (yuyi.index.ingest.migrate; every shipped backend has them) ------
     def resolve(self, name: str) -> str:
         """A reference to the version of `name` that answers now (stays on it after a switch)."""
         return name

@@ -4,7 +4,7 @@
 Why not Milvus Lite as the default: measured here at 100k rows it answers a dense query in
 ~200 ms (p95 ~500 ms) and a filtered one in seconds, far from the 50 ms hybrid budget;
 usearch and bm25s answer in about a millisecond each. Milvus stays the scale-out backend
-behind the same interface (`yuyi.index.milvus`).
+behind the same interface (`yuyi.index.stores.milvus`).
 
 Durability: every write is one SQLite transaction that also bumps a generation counter; a
 write is acknowledged only after it commits. The ANN and BM25 indexes are derived data, saved
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from yuyi.index import filters
-from yuyi.index.aliases import AliasFile
-from yuyi.index.base import (
+from yuyi.index.stores import filters
+from yuyi.index.stores.aliases import AliasFile
+from yuyi.index.stores.base import (
     ChunkRecord,
     CollectionInfo,
     CollectionNotFound,
@@ -37,8 +37,8 @@ from yuyi.index.base import (
     check_meta_key,
     validate_name,
 )
-from yuyi.index.local_collection import LocalCollection
-from yuyi.index.local_dense import EXACT_MAX, HNSW, HNSW_DTYPE, exact_top, unit_rows
+from yuyi.index.stores.local_collection import LocalCollection
+from yuyi.index.stores.local_dense import EXACT_MAX, HNSW, HNSW_DTYPE, exact_top, unit_rows
 
 __all__ = ["EXACT_MAX", "HNSW", "LocalStore"]
 
@@ -167,7 +167,7 @@ class LocalStore(Store):
 
     # ---- writes -------------------------------------------------------------------------------
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
-        from yuyi.index.local_keyword import store_tokens
+        from yuyi.index.stores.local_keyword import store_tokens
 
         with self._using(name) as col:
             dim = col.dense.dim

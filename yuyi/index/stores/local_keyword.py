@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yuyi.index.local_dense import member
+from yuyi.index.stores.local_dense import member
 
 MERGE_MIN = 2_000  # delta + deleted rows before a background merge …
 MERGE_FRACTION = 0.02  # … or this share of the main index, whichever is larger

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from yuyi.index.base import StoreError, validate_name
+from yuyi.index.stores.base import StoreError, validate_name
 
 
 class MilvusAliases:

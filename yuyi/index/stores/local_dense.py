@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yuyi.index.local_vectors import VectorFile
+from yuyi.index.stores.local_vectors import VectorFile
 
 # usearch's defaults (16 links, expansion 64) gave recall@10 0.96 on real e5 vectors; these
 # reach ~0.99 while queries stay around a millisecond.

@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 
-from yuyi.index import filters
-from yuyi.index.base import (
+from yuyi.index.stores import filters
+from yuyi.index.stores.base import (
     ChunkRecord,
     CollectionInfo,
     CollectionNotFound,
@@ -36,8 +36,8 @@ from yuyi.index.base import (
     check_meta_key,
     validate_name,
 )
-from yuyi.index.milvus_aliases import MilvusAliases
-from yuyi.index.milvus_support import (
+from yuyi.index.stores.milvus_aliases import MilvusAliases
+from yuyi.index.stores.milvus_support import (
     MAX_TEXT_BYTES,
     CheckedClient,
     failure_reason,

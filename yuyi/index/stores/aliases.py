@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from yuyi.index.base import StoreError
+from yuyi.index.stores.base import StoreError
 
 
 class AliasFile:

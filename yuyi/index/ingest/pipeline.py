@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from yuyi.index.base import ChunkRecord, DocumentState, Store
-from yuyi.index.readers import Document, ReadFailure
+from yuyi.index.inputs.readers import Document, ReadFailure
+from yuyi.index.stores.base import ChunkRecord, DocumentState, Store
 from yuyi.models.encoder import Encoder
 from yuyi.text import analyse, chunk, sentence_spans
 from yuyi.text.keywords import ANALYZER_VERSION

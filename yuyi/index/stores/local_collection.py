@@ -1,5 +1,5 @@
 """One embedded collection: its SQLite content and the dense and keyword indexes derived from
-it, kept at the content generation they reflect (see yuyi.index.local for the store)."""
+it, kept at the content generation they reflect (see yuyi.index.stores.local for the store)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from yuyi.index.local_content import Content
-from yuyi.index.local_dense import DenseIndex, exact_top, unit_rows
-from yuyi.index.local_keyword import KeywordIndex
+from yuyi.index.stores.local_content import Content
+from yuyi.index.stores.local_dense import DenseIndex, exact_top, unit_rows
+from yuyi.index.stores.local_keyword import KeywordIndex
 
 SAVE_MIN_ROWS = 1_000  # a flush saves the derived indexes once this many rows changed …
 SAVE_FRACTION = 0.01  # … and this share of a collection above EXACT_MAX chunks (always when closing)

@@ -1,5 +1,5 @@
 """The one reader of queries and relevance judgments (qrels), for search, bench, train and eval.
-Documents are read by `yuyi.index.readers`. Files are UTF-8 (a BOM is fine); every error
+Documents are read by `yuyi.index.inputs.readers`. Files are UTF-8 (a BOM is fine); every error
 names the file and line.
 
 - queries: `.txt` (one per line, ids q1, q2, …; a line holding a JSON object is read as a jsonl

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from yuyi.index import filters
-from yuyi.index.base import ChunkRecord, DocumentState
-from yuyi.index.local_keyword import store_tokens
+from yuyi.index.stores import filters
+from yuyi.index.stores.base import ChunkRecord, DocumentState
+from yuyi.index.stores.local_keyword import store_tokens
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

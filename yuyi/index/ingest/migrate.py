@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from yuyi.index.base import CollectionNotFound, Store, StoreError
-from yuyi.index.ingest import IngestReport, index_batch, ingest_settings
-from yuyi.index.readers import Document
+from yuyi.index.ingest.pipeline import IngestReport, index_batch, ingest_settings
+from yuyi.index.inputs.readers import Document
+from yuyi.index.stores.base import CollectionNotFound, Store, StoreError
 
 SETTLE_S = 60.0  # a write that read "no migration" just before it began lands within this
 MAX_PASSES = 8
@@ -81,7 +81,7 @@ def mirror_delete(store: Store, collection: str, doc_ids: list[str] | None, filt
         store.delete_documents(migration["shadow"], doc_ids, filter)
 
 
-SECTION_KEYS = ("page", "section")  # chunk metadata set by yuyi.index.ingest.make_chunks from a file's structure
+SECTION_KEYS = ("page", "section")  # chunk metadata set by pipeline.make_chunks from a file's structure
 
 
 def documents_of(store: Store, name: str, doc_ids: list[str], sizes: dict[str, int]) -> dict[str, Document]:

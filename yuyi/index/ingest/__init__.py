@@ -1,0 +1,2 @@
+"""Writing: documents → chunks → vectors → a store (pipeline), and zero-downtime model
+migration (migrate)."""
