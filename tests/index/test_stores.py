@@ -28,6 +28,33 @@ def store_uri(request, uri_for):
     return uri_for(request.param)
 
 
+RO = "docs_ro"  # the read-only tests' collection, filled once per backend and module
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def ro(request, e5, tmp_path_factory):
+    """One collection per backend that the read-only tests share (a real Milvus server takes
+    seconds to create, load and fill one); the tests that write use `filled`, their own."""
+    backend = request.param
+    if backend == "local":
+        uri = str(tmp_path_factory.mktemp("ro") / "store")
+    elif backend == "milvus-lite":
+        uri = str(tmp_path_factory.mktemp("ro-lite") / "yuyi.db")
+    else:
+        uri = request.getfixturevalue("milvus_server_handle" if backend == "milvus-2.3-server"
+                                      else "milvus_lite_server")
+        uri = getattr(uri, "uri", uri)
+    store = open_store(uri)
+    if store.has_collection(RO):
+        store.drop_collection(RO)
+    report = ingest(store, RO, DOCS, e5)
+    assert report.indexed == len(DOCS) and not report.failed
+    yield store
+    if store.has_collection(RO):
+        store.drop_collection(RO)
+    store.close()
+
+
 @pytest.fixture
 def filled(store_uri, e5):
     store = open_store(store_uri)
@@ -62,30 +89,30 @@ def rich(store) -> str:
     return "hybrid" if keyword_ok(store) else "dense"
 
 
-def test_an_old_server_refuses_keyword_search_naming_the_version(filled, e5):
-    s = Searcher(filled, "docs", e5)
-    if keyword_ok(filled):
-        assert filled.get_meta("docs").get("search_defaults", {}).get("mode") in (None, "hybrid")
+def test_an_old_server_refuses_keyword_search_naming_the_version(ro, e5):
+    s = Searcher(ro, RO, e5)
+    if keyword_ok(ro):
+        assert ro.get_meta(RO).get("search_defaults", {}).get("mode") in (None, "hybrid")
         return
-    assert filled.get_meta("docs")["search_defaults"] == {"mode": "dense"}  # what users get by default
+    assert ro.get_meta(RO)["search_defaults"] == {"mode": "dense"}  # what users get by default
     for mode in ("keyword", "hybrid"):
         with pytest.raises(StoreError, match=r"Milvus ≥ 2\.5 \(this server is v?2\.3"):
             s.search("防水手表", mode=mode)
 
 
-def test_search_modes_find_the_right_document(filled, e5):
-    s = Searcher(filled, "docs", e5)
-    for mode in modes(filled):
+def test_search_modes_find_the_right_document(ro, e5):
+    s = Searcher(ro, RO, e5)
+    for mode in modes(ro):
         assert ids(s.search("防水手表", mode=mode, top_k=2))[0] == "watch", mode
-    assert ids(s.search("東京の電波塔", mode=rich(filled), top_k=1)) == ["tokyo"]
-    if keyword_ok(filled):
+    assert ids(s.search("東京の電波塔", mode=rich(ro), top_k=1)) == ["tokyo"]
+    if keyword_ok(ro):
         assert ids(s.search("남산타워", mode="keyword", top_k=1)) == ["seoul"]
 
 
-def test_cross_lingual_and_traditional_queries(filled, e5):
-    s = Searcher(filled, "docs", e5)
+def test_cross_lingual_and_traditional_queries(ro, e5):
+    s = Searcher(ro, RO, e5)
     assert ids(s.search("Which tea comes from Hangzhou?", mode="dense", top_k=1)) == ["tea"]
-    mode = "keyword" if keyword_ok(filled) else "dense"
+    mode = "keyword" if keyword_ok(ro) else "dense"
     assert ids(s.search("防水手錶", mode=mode, top_k=1)) == ["watch"]  # Traditional query, Simplified doc
 
 
@@ -122,49 +149,49 @@ def test_restart_keeps_everything(store_uri, filled, e5):
     reopened.close()
 
 
-def test_acl_hides_documents_from_other_groups(filled, e5):
-    s = Searcher(filled, "docs", e5)
-    for mode in modes(filled):
+def test_acl_hides_documents_from_other_groups(ro, e5):
+    s = Searcher(ro, RO, e5)
+    for mode in modes(ro):
         assert "secret" not in ids(s.search("手表新品计划", mode=mode, groups=[])), mode
         assert "secret" not in ids(s.search("手表新品计划", mode=mode, groups=["sales"])), mode
         assert "secret" in ids(s.search("手表新品计划", mode=mode, groups=["staff"])), mode
 
 
-def test_metadata_and_language_filters(filled, e5):
-    s = Searcher(filled, "docs", e5)
-    got = ids(s.search("好东西", mode=rich(filled), filter='category == "product" and price > 100', top_k=10))
+def test_metadata_and_language_filters(ro, e5):
+    s = Searcher(ro, RO, e5)
+    got = ids(s.search("好东西", mode=rich(ro), filter='category == "product" and price > 100', top_k=10))
     assert set(got) == {"watch", "en"}
     assert set(ids(s.search("tower", mode="dense", lang="ja", top_k=10))) == {"tokyo"}
-    listed = ids(s.search("好东西", mode=rich(filled), filter='category in ["product", "food"]', top_k=10))
+    listed = ids(s.search("好东西", mode=rich(ro), filter='category in ["product", "food"]', top_k=10))
     assert set(listed) == {"watch", "en", "tea", "secret"}
-    others = ids(s.search("好东西", mode=rich(filled), filter='category not in ["product", "food"]', top_k=10))
+    others = ids(s.search("好东西", mode=rich(ro), filter='category not in ["product", "food"]', top_k=10))
     assert set(others) == {"tokyo", "seoul"}
     tagged = ids(s.search("好东西", mode="dense", filter='"新品" in tags', top_k=10))
     assert set(tagged) == {"watch", "tea"}
     assert set(ids(s.search("好东西", mode="dense", filter='"防水" in tags and price > 100', top_k=10))) == {"watch"}
 
 
-def test_documents_are_listed_in_pages_and_read_back(filled):
-    first = filled.list_documents("docs", limit=4)
-    rest = filled.list_documents("docs", after=first[-1]["id"], limit=4)
+def test_documents_are_listed_in_pages_and_read_back(ro):
+    first = ro.list_documents(RO, limit=4)
+    rest = ro.list_documents(RO, after=first[-1]["id"], limit=4)
     assert [d["id"] for d in first + rest] == sorted(d.doc_id for d in DOCS)
-    assert [d["id"] for d in filled.list_documents("docs", filter='"新品" in tags')] == ["tea", "watch"]
+    assert [d["id"] for d in ro.list_documents(RO, filter='"新品" in tags')] == ["tea", "watch"]
     by = {d["id"]: d for d in first + rest}
     assert by["watch"]["metadata"]["tags"] == ["防水", "新品"] and by["secret"]["acl"] == ["staff"]
-    doc = filled.get_document("docs", "tokyo")
+    doc = ro.get_document(RO, "tokyo")
     assert doc["chunks"] == 1 and doc["parts"][0]["text"] == DOCS[2].text
-    assert filled.get_document("docs", "nope") is None
+    assert ro.get_document(RO, "nope") is None
 
 
-def test_mixing_models_is_refused(filled, use_model):
+def test_mixing_models_is_refused(ro, use_model):
     with pytest.raises(ModelMismatch, match="multilingual-e5-small"):
-        ingest(filled, "docs", DOCS[:1], use_model)
+        ingest(ro, RO, DOCS[:1], use_model)
     with pytest.raises(ModelMismatch):
-        Searcher(filled, "docs", use_model)
+        Searcher(ro, RO, use_model)
 
 
-def test_results_carry_ranks_offsets_and_highlights(filled, e5):
-    r = Searcher(filled, "docs", e5).search("龙井茶 杭州", mode=rich(filled), top_k=1)[0]
+def test_results_carry_ranks_offsets_and_highlights(ro, e5):
+    r = Searcher(ro, RO, e5).search("龙井茶 杭州", mode=rich(ro), top_k=1)[0]
     assert r.doc_id == "tea" and r.ranks["dense"] == 1 and r.ranks.get("keyword", 1) == 1
     assert (r.start, r.end) == (0, len(DOCS[1].text))
     assert {r.text[a:b] for a, b in r.highlights} >= {"龙井茶", "杭州"}
