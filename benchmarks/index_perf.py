@@ -2,7 +2,7 @@
 latency p50/p95 for dense / keyword / hybrid (query encoding excluded, measured apart),
 ANN recall@10 against exact search, and the same dense numbers for Milvus Lite.
 
-Corpus: short real Chinese texts from ../shared/data (THUCNews titles, LCQMC, BQ, ATEC),
+Corpus: short real Chinese texts from the datasets (YUYI_DATA_DIR: THUCNews titles, LCQMC, BQ, ATEC),
 one chunk each. Vectors: multilingual-e5-small through yuyi's encoder, cached in
 artifacts/perf/ so reruns skip the ~12 minutes of encoding. Ingest throughput is measured
 separately through the real ingest path (chunking, language, tokens, store).

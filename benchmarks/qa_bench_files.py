@@ -1,4 +1,4 @@
-"""Write a QA set from ../shared/data as `yuyi bench` input files: corpus.jsonl (every context of
+"""Write a QA set (from YUYI_DATA_DIR) as `yuyi bench` input files: corpus.jsonl (every context of
 the split), queries.jsonl (the questions) and qrels.tsv (question → its own context).
 
 Usage: python -m benchmarks.qa_bench_files cmrc2018|jsquad|jaquad|korquad OUT_DIR [--limit N] [--data-dir DIR]

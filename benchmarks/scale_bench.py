@@ -6,7 +6,7 @@ p50/p95 and recall@10 against exact search, keyword p50/p95, hybrid with a lang 
 filter p50/p95 (both legs, RRF, the top rows fetched: the store's share of a search; encoding
 the query is issue 11's number), upsert → searchable latency in both legs, RSS and disk.
 
-How the chunks are made: a pool of real texts from ../shared/data (Chinese: THUCNews titles,
+How the chunks are made: a pool of real texts from the datasets (YUYI_DATA_DIR; Chinese: THUCNews titles,
 LCQMC, BQ, ATEC; Japanese: JSICK; Korean: KorSTS), each encoded once by multilingual-e5-small
 (ONNX INT8; cached in artifacts/scale/). Chunk i joins two pool texts a, b of the same language:
 text "a。b", keyword tokens tokens(a) + tokens(b), vector normalise(v_a + v_b), metadata

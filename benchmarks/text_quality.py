@@ -2,7 +2,7 @@
 speed of normalise+detect+tokens, and the Japanese analyzer choice.
 
 Usage: python -m benchmarks.text_quality [--data-dir DIR] [--skip-speed] [--skip-ja]
-Reads ../shared/data (or YUYI_DATA_DIR); prints tables.
+Reads the datasets through YUYI_DATA_DIR; prints tables.
 """
 
 from __future__ import annotations

@@ -9,10 +9,9 @@ import sys
 
 import typer
 
-from yuyi.cli.common import console, err_console
+from yuyi.cli.common import DATA_DIR, console, err_console
 from yuyi.errors import InputError
 
-DATA_DIR = typer.Option(None, "--data-dir", help="The datasets.", show_default="YUYI_DATA_DIR, else ../shared/data")
 OUT = typer.Option(None, "--out", help="Write the JSON result here (e.g. benchmarks/results/NAME.json).")
 AS_JSON = typer.Option(False, "--json", help="Print the JSON result instead of the table.")
 

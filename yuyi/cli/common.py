@@ -33,6 +33,8 @@ STORE = typer.Option(None, "--store", "-s",
                      help="Store: a directory (embedded), a .db file (Milvus Lite) or milvus://host:19530 "
                           "(Milvus server). YUYI_STORE sets it for every command.",
                      show_default=_effective("store", default_store))
+DATA_DIR = typer.Option(None, "--data-dir", help="The evaluation datasets (the data_dir setting: YUYI_DATA_DIR, "
+                        "config file, default).", show_default=_effective("data_dir", "../shared/data"))
 DEVICE = typer.Option(None, "--device", help="cpu or cuda.", show_default="cpu")
 
 def require_extra(extra: str, *modules: str) -> None:

@@ -1,4 +1,4 @@
-"""`yuyi eval`: the CJK benchmark suite over ../shared/data."""
+"""`yuyi eval`: the CJK benchmark suite over the datasets (YUYI_DATA_DIR)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from yuyi.cli.common import BACKEND, console, err_console
+from yuyi.cli.common import BACKEND, DATA_DIR, console, err_console
 from yuyi.errors import InputError
 
 
@@ -20,8 +20,7 @@ def evaluate(
     tasks: str = typer.Option(None, "--tasks", help="Comma-separated task ids.", show_default="all"),
     lang: str = typer.Option(None, "--lang", help="Only tasks in zh, ja or ko."),
     limit: int = typer.Option(None, "--limit", min=1, help="At most N pairs / texts / queries per task."),
-    data_dir: str = typer.Option(None, "--data-dir", envvar="YUYI_DATA_DIR",
-                                 help="Datasets.", show_default="../shared/data"),
+    data_dir: str = DATA_DIR,
     out: str = typer.Option("eval-results", "--out", help="Folder for results.json, results.md and charts."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached embeddings."),
     list_tasks: bool = typer.Option(False, "--list-tasks", help="Print the task ids and exit."),

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from yuyi.cli.common import STORE, console, err_console
+from yuyi.cli.common import DATA_DIR, STORE, console, err_console
 
 
 def export(
@@ -17,8 +17,7 @@ def export(
     fmt: str = typer.Option("onnx-int8", "--format", help="onnx (fp32) or onnx-int8."),
     out: str = typer.Option(..., "--out", "-o", help="Directory to write (must be new or empty)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
-    data_dir: str = typer.Option(None, "--data-dir", envvar="YUYI_DATA_DIR",
-                                 help="Datasets for the parity report.", show_default="../shared/data"),
+    data_dir: str = DATA_DIR,
     parity_limit: int = typer.Option(300, min=0, help="Pairs / queries per parity set (0 = cosine only)."),
     trim_vocab: list[str] = typer.Option(None, "--trim-vocab", help="Text files (repeatable) whose tokenizer "
                                          "pieces are kept, with every single character; the rest are dropped."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from yuyi.cli.common import DEVICE, console, err_console
+from yuyi.cli.common import DATA_DIR, DEVICE, console, err_console
 from yuyi.errors import InputError
 
 
@@ -51,8 +51,7 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in --out."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model (or an interrupted run) in --out."),
     no_forgetting: bool = typer.Option(False, "--no-forgetting-check", help="Skip the general-task check."),
-    data_dir: str = typer.Option(None, "--data-dir", help="Datasets for the forgetting check.",
-                                 show_default="../shared/data"),
+    data_dir: str = DATA_DIR,
     device: str = DEVICE,
 ) -> None:
     """Fine-tune on your data (in-batch + mined hard negatives, or CoSENT for scored pairs) and

@@ -1,1 +1,1 @@
-"""Evaluation: dataset loaders over `../shared/data` and metrics on real CJK benchmarks."""
+"""Evaluation: dataset loaders read through the data_dir setting (YUYI_DATA_DIR) and metrics on real CJK benchmarks."""

@@ -1,4 +1,4 @@
-"""Loaders for the CJK evaluation sets in `../shared/data`, one task id each.
+"""Loaders for the CJK evaluation sets found through the data_dir setting (YUYI_DATA_DIR), one task id each.
 
 Every loader reads the copy in the data directory (never a network), follows the caveats in
 each set's SOURCE.txt (string labels in AFQMC/QBQTC/BUSTM, U+2028 inside IFLYTEK lines so
