@@ -87,8 +87,9 @@ def save(res: dict, path: str | Path) -> Path:
 
 
 def cell(value: Any) -> str:
+    """Numbers as measured (a measurement rounds its own values), nothing for a missing value."""
     if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 2 else f"{value:.1f}"
+        return f"{value:,.6g}" if abs(value) >= 1000 else f"{value:.6g}"
     return "—" if value is None else str(value)
 
 
