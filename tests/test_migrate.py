@@ -148,3 +148,22 @@ def test_migrate_on_milvus_moves_a_native_alias(backend, uri_for, e5):
     store.drop_collection(name)
     assert not [n for n in store.list_collections() if n.startswith(name)]
     store.close()
+
+
+@pytest.mark.heavy
+def test_migrate_through_every_offline_model_and_search_after_each(tmp_path, hashing):
+    """Every offline model and backend as a migration target and source; after each switch a
+    fresh process's view (a new Collection, no backend given, as `yuyi search` opens it) searches.
+    A USE target once left `backend: numpy` behind, which no later load accepted."""
+    path = str(tmp_path / "store")
+    coll = open_collection("kb", path, encoder=hashing)
+    coll.add(DOCS)
+    for model, backend in [("use-multilingual", None), ("all-MiniLM-L6-v2", "torch"),
+                           ("multilingual-e5-small", "onnx-int8"), ("use-multilingual", None),
+                           ("multilingual-e5-small", "torch")]:
+        report = open_collection("kb", path).migrate(model, backend=backend)
+        assert report.switched and report.model == model, report
+        fresh = open_collection("kb", path)
+        assert fresh.model == model
+        assert [r.doc_id for r in fresh.search("waterproof watch swimming", mode="dense", top_k=1)] == ["en"], model
+        fresh.close()

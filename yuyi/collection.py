@@ -27,6 +27,7 @@ from yuyi.index.inputs.readers import MAX_ID_LENGTH, Document, ReadFailure
 from yuyi.index.stores.base import MAX_PAGE, CollectionNotFound, model_mismatch
 from yuyi.index.stores.filters import INT_RANGE
 from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
+from yuyi.models.encoder import loadable_backend
 from yuyi.search.engine import Rescorer, Searcher, SearchResults
 from yuyi.search.params import TUNABLE, SearchParams
 from yuyi.text.normalize import lone_surrogate
@@ -53,7 +54,8 @@ class Collection:
         except CollectionNotFound:
             meta = {}
         stored: str | None = meta.get("model")
-        self._stored_backend = (meta.get("loaded_as") or {}).get("backend")  # what `yuyi migrate` used
+        # what `yuyi migrate` loaded it with (collections migrated before 2026-12 may say "numpy" for USE)
+        self._stored_backend = loadable_backend((meta.get("loaded_as") or {}).get("backend"))
         self.existed = stored is not None  # when opened
         wanted = model or (encoder.name if encoder is not None else None)
         if stored and wanted and _bare(wanted) != stored and (encoder is None or encoder.name != stored):
@@ -118,7 +120,7 @@ class Collection:
                 self._encoder = None
             if model != self.model:
                 self.model, self._model_arg = model, (meta.get("loaded_as") or {}).get("load", model)
-            self._stored_backend = (meta.get("loaded_as") or {}).get("backend")
+            self._stored_backend = loadable_backend((meta.get("loaded_as") or {}).get("backend"))
             self._target, self._searcher, self._defaults = target, None, None
         return target
 

@@ -25,6 +25,12 @@ KINDS = ("query", "passage")
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
+def loadable_backend(backend: str | None) -> str | None:
+    """The backend to load a model with again, as `load_encoder` takes it: an encoder that runs
+    on its own (USE: numpy) is loaded by name alone, so None."""
+    return backend if backend in BACKENDS else None
+
+
 class TruncationWarning(UserWarning):
     """Some texts were longer than the model's token window and were cut."""
 

@@ -27,6 +27,7 @@ import numpy as np
 from yuyi.index.ingest.pipeline import IngestReport, index_batch, ingest_settings
 from yuyi.index.inputs.readers import Document
 from yuyi.index.stores.base import CollectionNotFound, Store, StoreError
+from yuyi.models.encoder import loadable_backend
 
 SETTLE_S = 60.0  # a write that read "no migration" just before it began lands within this
 MAX_PASSES = 8
@@ -68,7 +69,8 @@ def mirror_write(store: Store, collection: str, docs: list[Document], max_tokens
         if enc is None:
             from yuyi.models import load_encoder
 
-            enc = _mirror_encoders[key] = load_encoder(migration["load"], backend=migration["backend"])
+            enc = _mirror_encoders[key] = load_encoder(migration["load"],
+                                                       backend=loadable_backend(migration["backend"]))
     index_batch(store, migration["shadow"], docs, enc, ingest_settings(enc, max_tokens, overlap), max_tokens,
                 overlap, IngestReport())
 
@@ -197,7 +199,7 @@ def verify(store: Store, src: str, dst: str, encoder, sample: int = 20, seed: in
 
 def migration_setting(shadow: str, encoder, load_as: str, started: float, state: str) -> dict:
     """What writers read to mirror themselves (`load_as` + backend reload the same model)."""
-    return {"shadow": shadow, "model": encoder.name, "load": load_as, "backend": encoder.backend,
+    return {"shadow": shadow, "model": encoder.name, "load": load_as, "backend": loadable_backend(encoder.backend),
             "label": encoder.label, "started": started, "state": state}
 
 
@@ -223,7 +225,7 @@ def migrate(store: Store, name: str, encoder, load_as: str, write: Callable[[str
     else:
         shadow, started = "=" + _new_shadow(store, name), time.time()
         store.create_collection(shadow, encoder.name, encoder.dim)
-        store.set_meta(shadow, "loaded_as", {"load": load_as, "backend": encoder.backend})
+        store.set_meta(shadow, "loaded_as", {"load": load_as, "backend": loadable_backend(encoder.backend)})
         store.record_encoder(shadow, encoder.label)
         store.set_meta(source, "migration", migration_setting(shadow, encoder, load_as, started, "copying"))
     report = MigrationReport(name, source[1:], shadow[1:], encoder.name, documents=store.info(source).documents)
@@ -257,7 +259,7 @@ def rollback(store: Store, name: str, encoder_for: Callable[[str, str], object],
     back, started = "=" + last["from"], time.time()
     meta = store.get_meta(back)
     how = meta.get("loaded_as") or {"load": meta["model"], "backend": None}
-    old = encoder_for(how["load"], how["backend"])
+    old = encoder_for(how["load"], loadable_backend(how["backend"]))
     store.set_meta(current, "migration", migration_setting(back, old, how["load"], started, "copying"))
     store.set_meta(back, "migration", None)  # the older version stops mirroring into this one
     changed = 0
