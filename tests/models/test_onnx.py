@@ -127,3 +127,20 @@ def test_runs_are_capped_by_padded_tokens():
     assert sorted(np.concatenate(runs).tolist()) == list(range(len(lengths)))
     assert [len(r) for r in runs] == [32, 32, 10, 10, 6, 1]
     assert all(len(r) * lengths[r[-1]] <= BATCH_TOKENS for r in runs[:-1])
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8"])
+def test_a_trained_model_directory_loads_with_each_backend_on_a_fresh_cache(tmp_path, monkeypatch, backend):
+    """A `yuyi train` output is a plain sentence-transformers directory; its first use with an
+    ONNX backend exports it into a cache that has no `exports` folder yet (that export once
+    staged in /tmp and failed to rename into the missing folder)."""
+    from yuyi.models import load_encoder
+
+    tuned = tmp_path / "tuned"
+    load_encoder("all-MiniLM-L6-v2", backend="torch").model.save(str(tuned))
+    monkeypatch.setenv("YUYI_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    enc = load_encoder(str(tuned), backend=backend)
+    texts = ["The waterproof watch survived a week of swimming.", "防水手表"]
+    ref = load_encoder(str(tuned), backend="torch").encode(texts)
+    assert enc.backend == backend and (enc.encode(texts) * ref).sum(1).min() > 0.98

@@ -102,7 +102,10 @@ def staged(out: str | Path, overwrite: bool) -> Iterator[Path]:
     out = Path(out).expanduser()
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError(f"{out} is not empty; choose another --out or pass --overwrite")
-    staging = Path(tempfile.mkdtemp(prefix=".yuyi-export-", dir=out.parent if out.parent.exists() else None))
+    # Beside `out`, so the final rename stays on one filesystem; a first export into a fresh cache
+    # makes the folder it goes into (a staging folder in /tmp could not be renamed there).
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".yuyi-export-", dir=out.parent))
     try:
         yield staging
         if out.exists():
