@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_BACKEND = "onnx-int8"  # serving, indexing, search, embed: parity measured in `yuyi bench backends`
-REFERENCE_BACKEND = "torch"  # eval, bench and export measure the model as published
+REFERENCE_BACKEND = "torch"  # eval and export measure the model as published
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Setting:
 
 SETTINGS = {s.name: s for s in (
     Setting("store", "where collections live: a directory, a .db file (Milvus Lite) or milvus://host:19530"),
-    Setting("backend", "what runs models: torch, onnx or onnx-int8 (default onnx-int8; eval/bench: torch)",
+    Setting("backend", "what runs models: torch, onnx or onnx-int8 (default onnx-int8; eval/export: torch)",
             ("torch", "onnx", "onnx-int8")),
     Setting("cache_dir", "materialised models and embedding caches"),
     Setting("data_dir", "the evaluation datasets (default ../shared/data)"),
@@ -131,5 +131,5 @@ def default_backend() -> str:
 
 
 def reference_backend() -> str:
-    """The backend `yuyi eval` and `yuyi bench` use for a bare model name."""
+    """The backend `yuyi eval` measures a bare model name on (the model as published)."""
     return get("backend") or REFERENCE_BACKEND

@@ -25,7 +25,7 @@ def help_text(command: str) -> str:
 def test_help_shows_defaults_and_brackets():
     index = help_text("index")
     assert "[default: (the collection's, else multilingual-e5-small)]" in index
-    assert "[default: (onnx-int8; torch for eval and bench)]" in index
+    assert "[default: (onnx-int8; torch for eval and export)]" in index
     search = help_text("search")
     assert "[default: (the collection's, else weighted)]" in search
     assert "query_index, query_id and query" in search and "matched_chunks" in search

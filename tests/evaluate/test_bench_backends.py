@@ -23,3 +23,17 @@ def test_an_int8_candidate_is_benched_like_any_other(tmp_path):
     assert result["backend"] == "onnx-int8"
     assert {row["mode"] for row in result["modes"]} >= {"dense", "hybrid"}
     assert all(row["ndcg@10"] == 1.0 for row in result["modes"] if row["mode"] == "hybrid")
+
+
+@pytest.mark.heavy
+def test_a_bare_model_name_means_the_same_backend_in_bench_as_in_index_and_search(monkeypatch):
+    """`yuyi bench --models multilingual-e5-small` once ran torch (1.1 GB serving) while `yuyi
+    index/search/serve` ran INT8 for the same name: the bake-off judged a model users never got."""
+    from yuyi.evaluate.bench import _load
+    from yuyi.models import load_encoder
+
+    monkeypatch.delenv("YUYI_BACKEND", raising=False)
+    assert _load("multilingual-e5-small").backend == load_encoder("multilingual-e5-small").backend == "onnx-int8"
+    monkeypatch.setenv("YUYI_BACKEND", "onnx")
+    assert _load("all-MiniLM-L6-v2").backend == load_encoder("all-MiniLM-L6-v2").backend == "onnx"
+    assert _load("multilingual-e5-small@torch").backend == "torch"

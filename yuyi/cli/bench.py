@@ -81,7 +81,7 @@ def bench(
     from yuyi.models.loading import split_backend
 
     for name in names:
-        bare, _ = split_backend(name, "torch" if "@" not in name else None)  # an unknown backend fails here
+        bare, _ = split_backend(name)  # an unknown backend fails here
         if not Path(bare).is_dir():
             get_spec(bare)  # unknown names fail here with suggestions
     bad = [m for m in mode_list if m not in MODES]

@@ -28,7 +28,8 @@ def _effective(name: str, default: str | Callable[[], str]) -> str:
 BACKEND = typer.Option(None, "--backend",
                        help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached). "
                             "MODEL@BACKEND says the same; YUYI_BACKEND sets it for every command.",
-                       show_default=_effective("backend", f"{DEFAULT_BACKEND}; {REFERENCE_BACKEND} for eval and bench"))
+                       show_default=_effective("backend",
+                                               f"{DEFAULT_BACKEND}; {REFERENCE_BACKEND} for eval and export"))
 STORE = typer.Option(None, "--store", "-s",
                      help="Store: a directory (embedded), a .db file (Milvus Lite) or milvus://host:19530 "
                           "(Milvus server). YUYI_STORE sets it for every command.",

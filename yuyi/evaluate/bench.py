@@ -175,11 +175,11 @@ def _params(mode: str, job: dict):
 
 
 def _load(model: str):
-    """A bare name runs on the reference backend (torch); `NAME@BACKEND` makes the backend a candidate."""
-    from yuyi.config import reference_backend
+    """A bare name means what it means everywhere else (the configured backend, INT8 by
+    default: what `yuyi index/search/serve` would run); `NAME@BACKEND` adds another backend."""
     from yuyi.models import load_encoder
 
-    return load_encoder(model, backend=None if "@" in model else reference_backend())
+    return load_encoder(model)
 
 
 def _in_fresh_process(fn, job: dict, fresh: bool) -> dict:
