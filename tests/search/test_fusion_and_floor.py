@@ -57,3 +57,11 @@ def test_a_hybrid_chunk_only_keywords_found_passes_only_if_the_dense_leg_ended_a
 
 def test_no_floor_keeps_everything():
     assert _floor(SearchParams(), legs([], []), depth=1)("anything")
+
+
+def test_weighted_scores_do_not_depend_on_how_deep_the_legs_were_read():
+    dense = [(f"c{i}", 0.95 - i * 0.001) for i in range(300)]
+    keyword = [(f"c{(i * 7) % 300}", 30.0 - i * 0.05) for i in range(300)]
+    shallow = weighted_fusion(legs(dense[:50], keyword[:50]), {"dense": 0.5, "keyword": 0.5})
+    deep = weighted_fusion(legs(dense, keyword), {"dense": 0.5, "keyword": 0.5})
+    assert all(deep[c] == pytest.approx(s) for c, s in shallow.items())

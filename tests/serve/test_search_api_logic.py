@@ -58,6 +58,17 @@ def test_a_rerank_request_without_a_served_reranker_says_so(srv):
     assert r.status_code == 400 and r.json()["error"]["code"] == "rerank_unavailable"
 
 
+def test_pages_over_http_by_offset_and_cursor(srv):
+    top = [h["doc_id"] for h in search(srv, mode="dense", top_k=3).json()["results"]]
+    first = search(srv, mode="dense", top_k=1).json()
+    second = search(srv, mode="dense", top_k=1, cursor=first["next_cursor"]).json()
+    third = search(srv, mode="dense", top_k=1, offset=2).json()
+    assert [first["results"][0]["doc_id"], second["results"][0]["doc_id"], third["results"][0]["doc_id"]] == top
+    assert second["results"][0]["rank"] == 2
+    bad = search(srv, mode="dense", top_k=1, cursor=first["next_cursor"], offset=1)
+    assert bad.status_code == 400 and "offset or cursor" in bad.json()["error"]["message"]
+
+
 def test_documents_page_and_delete(srv):
     page = httpx.get(srv.url + "/v1/collections/shop/documents", params={"limit": 2}).json()
     assert [d["id"] for d in page["documents"]] == ["plan", "tea"] and page["next"] == "tea"
@@ -68,3 +79,4 @@ def test_documents_page_and_delete(srv):
     assert one["id"] == "tea" and one["chunks"] == 1 and one["parts"][0]["text"] == "西湖龙井是绿茶。"
     assert httpx.delete(srv.url + "/v1/collections/shop/documents/tea").status_code == 200
     assert "tea" not in {h["doc_id"] for h in search(srv, mode="keyword", top_k=10).json()["results"]}
+

@@ -75,6 +75,8 @@ def search(
             cached_reranker(settings["rerank"], coll.device)  # a reranker that cannot load fails before the search
     params = coll.defaults.replace(**settings)  # None: the collection's default
     results = coll.search_many([q for _, q in qs], params)
+    if len(results) == 1 and results[0].next_cursor:
+        err_console.print(f"more results: add --cursor {results[0].next_cursor}", highlight=False, soft_wrap=True)
     for rows in results:
         if rows.rerank and not rows.rerank["applied"]:
             err_console.print(f"[yellow]reranking skipped[/yellow]: it would take over {params.rerank_budget_ms:g} ms; "

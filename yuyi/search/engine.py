@@ -12,6 +12,7 @@ from yuyi.index.stores.base import Hit, ModelMismatch, Store
 from yuyi.models.encoder import Encoder
 from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
+from yuyi.search.paging import decode_cursor, encode_cursor, query_key
 from yuyi.search.params import MAX_QUERY_CHARS, SearchParams
 from yuyi.text import analyse
 from yuyi.text.keywords import drop_stopwords
@@ -61,6 +62,7 @@ class SearchResults(list):
     un-reranked order was returned because reranking would not have finished in time)."""
 
     rerank: dict | None = None
+    next_cursor: str | None = None  # pass as `cursor` for the next page (None: no more results)
     model: str | None = None  # the collection's model and version that answered (see yuyi migrate)
     version: str | None = None
 
@@ -129,8 +131,11 @@ class Searcher:
             raise InputError(f"rerank={p.rerank!r} was asked but no reranker was given to the searcher")
         reranker = reranker if p.rerank else None
         groups = list(p.groups) if p.groups is not None else None
-        depth = max(p.top_k * CANDIDATES_PER_RESULT, MIN_CANDIDATES) if (p.collapse or p.mode == "hybrid") \
-            else p.top_k
+        key = query_key(query, p)
+        seen = decode_cursor(p.cursor, key) if p.cursor else []
+        wanted = p.offset + len(seen) + p.top_k  # ranks to rank before the page is cut out
+        depth = max(wanted * CANDIDATES_PER_RESULT, MIN_CANDIDATES) if (p.collapse or p.mode == "hybrid") \
+            else wanted
         if reranker is not None:
             depth = max(depth, p.rerank_depth)
         legs: dict[str, list[Hit]] = {}
@@ -147,7 +152,9 @@ class Searcher:
         ranks = {leg: {h.chunk_id: h.rank for h in hits} for leg, hits in legs.items()}
         marks = highlight_terms(an.tokens, an.lang)
         passes = _floor(p, legs, depth)
-        ordered = [c for c in sorted(scores, key=lambda c: -scores[c]) if passes(c)]
+        shown = set(seen)
+        ordered = [c for c in sorted(scores, key=lambda c: (-scores[c], c))
+                   if passes(c) and (_doc(c) if p.collapse else c) not in shown]
         out = SearchResults()
         rescored: dict[str, float] = {}
         before: dict[str, int] = {}  # rank before reranking, by document (collapsed) or by chunk
@@ -156,18 +163,22 @@ class Searcher:
             first, _ = self._collapse(ordered, p.collapse, len(ordered))
             before = {(_doc(c) if p.collapse else c): i + 1 for i, c in enumerate(first)}
             ordered, rescored, out.rerank = self._rerank(query, ordered, p, reranker, fetched)
-        picked, per_doc = self._collapse(ordered, p.collapse, p.top_k)
+        picked, per_doc = self._collapse(ordered, p.collapse, p.offset + p.top_k)
+        picked = picked[p.offset:]
         rows = {**fetched, **self.store.get_chunks(self.collection, [c for c in picked if c not in fetched])}
         for cid in picked:
             row = rows.get(cid)
             if row is None:  # deleted between the legs and the fetch
                 continue
             out.append(SearchResult(
-                id=cid, doc_id=row["doc_id"], score=round(float(scores[cid]), 6), rank=len(out) + 1, text=row["text"],
+                id=cid, doc_id=row["doc_id"], score=round(float(scores[cid]), 6),
+                rank=p.offset + len(seen) + len(out) + 1, text=row["text"],
                 metadata=row["metadata"] or {}, ranks=_ranks(ranks, cid, before, p.collapse),
                 lang=row["lang"], start=row["start"], end=row["end"],
                 highlights=highlight_spans(row["text"], marks), source=row.get("source") or "",
                 matched_chunks=per_doc.get(row["doc_id"], 1), rerank_score=rescored.get(cid)))
+        if len(picked) == p.top_k and len(ordered) > len(picked) + p.offset:  # more may follow
+            out.next_cursor = encode_cursor(key, seen + [r.doc_id if p.collapse else r.id for r in out])
         return out
 
     def _rerank(self, query: str, ordered: list[str], p: SearchParams, reranker: Rescorer, fetched: dict

@@ -18,6 +18,8 @@ MAX_QUERY_CHARS = 2000
 MAX_FILTER_CHARS = 2000
 MAX_LANG_CHARS = 16
 MAX_NAME_CHARS = 1000  # a reranker name or directory
+MAX_OFFSET = 9000  # offset + top_k stays within 10,000 ranks (Elasticsearch's max_result_window)
+MAX_CURSOR_CHARS = 200_000  # a cursor carries the ids earlier pages returned
 # Measured by benchmarks/fusion_defaults.py on CMRC2018, JSQuAD and KorQuAD together (docs/benchmarks.md):
 # weighted fusion with half the weight on the dense leg beat RRF on the mean nDCG@10.
 DEFAULT_MODE = "hybrid"
@@ -116,6 +118,12 @@ class SearchParams:
     mode: str = setting(DEFAULT_MODE, "dense (by meaning), keyword (BM25 over CJK-aware tokens) or hybrid (both).",
                         "choice", choices=MODES, tunable=True)
     top_k: int = setting(DEFAULT_TOP_K, "Results to return.", "int", ge=1, le=MAX_TOP_K, flags=("--top-k", "-k"))
+    offset: int = setting(0, "Results to skip: page n of size k starts at offset (n-1)*k. A write between two "
+                          "pages can shift a result across them; use cursor for stable paging.", "int", ge=0,
+                          le=MAX_OFFSET)
+    cursor: str | None = setting(None, "Continue after earlier pages: the next_cursor the previous page returned "
+                                 "(the same query and settings). Nothing repeats, whatever is written meanwhile.",
+                                 "text", max_chars=MAX_CURSOR_CHARS, none="first page")
     filter: str | None = setting(None, 'Filter over metadata and built-ins, e.g. \'category == "news" and '
                                  "year >= 2020'.", "text", max_chars=MAX_FILTER_CHARS, none="no filter")
     lang: str | None = setting(None, "Only chunks in this language (zh, zh-Hans, zh-Hant, ja, ko, en).", "text",
@@ -144,6 +152,8 @@ class SearchParams:
         for f in fields(self):
             value = spec_of(f).check(f.name, getattr(self, f.name), optional=f.default is None)
             object.__setattr__(self, f.name, value)
+        if self.offset and self.cursor:
+            raise InputError("give offset or cursor, not both (a cursor already knows what was shown)")
 
     def replace(self, **changes: Any) -> SearchParams:
         """A copy with `changes` applied; `None` values are ignored (an option not given)."""

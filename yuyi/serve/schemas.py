@@ -126,6 +126,8 @@ class SearchResponse(BaseModel):
     degraded: Literal["keyword_only"] | None = Field(
         None, description="Set when hybrid search answered from the keyword leg alone (model busy or down).")
     rerank: RerankInfo | None = None
+    next_cursor: str | None = Field(None, description="Pass as `cursor` (same query and settings) for the next "
+                                    "page; absent when there are no more results.")
     model: str | None = Field(None, description="The model whose vectors answered (changes when `yuyi migrate` "
                               "switches the collection).")
     version: str | None = Field(None, description="The collection version that answered (its own name, or the "
