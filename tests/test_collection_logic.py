@@ -82,3 +82,21 @@ def test_stored_defaults_apply_to_searches_that_leave_them_out(coll):
     assert top.doc_id == "tea" and top.ranks.get("dense") is None and top.ranks["keyword"] == 1
     with pytest.raises(InputError):
         coll.set_defaults(top_k=3)
+
+
+def test_a_filter_on_a_key_no_document_has_says_which_keys_there_are(coll):
+    from yuyi.index.stores.filters import FilterError
+
+    with pytest.raises(FilterError, match=r"'colour'.*no document in 'logic' has; its keys: cat, tags, year"):
+        coll.search("手表", filter='colour == "red" and year > 2000')
+    assert coll.search("手表", filter='year > 2000 or cat == "x"')  # known keys pass
+
+
+@pytest.mark.parametrize("expr, column", [("year >= ", "ends too early (column 8)"),
+                                          ("year >= 2020 and", "ends too early (column 17)"),
+                                          ("  year >>= 3", "invalid syntax at column 8")])
+def test_filter_errors_point_at_the_column_the_user_typed(coll, expr, column):
+    from yuyi.index.stores.filters import FilterError
+
+    with pytest.raises(FilterError, match=column.replace("(", r"\(").replace(")", r"\)")):
+        coll.search("手表", filter=expr)

@@ -213,3 +213,17 @@ def test_export_writes_a_loadable_model_with_a_parity_report(tmp_path, data_dir)
     assert emb.returncode == 0 and len(json.loads(emb.stdout.decode().splitlines()[0])["embedding"]) == 384
     bad = run("embed", "--backend", "tensorrt", input=b"x\n")
     assert bad.returncode == 2 and "unknown backend" in bad.stderr.decode()
+
+
+@pytest.mark.heavy
+def test_a_query_longer_than_the_window_gets_one_clean_line(tmp_path):
+    docs = tmp_path / "d.jsonl"
+    docs.write_text(json.dumps({"id": "a", "text": "这款手表防水。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    store = ["--store", str(tmp_path / "s")]
+    assert run("index", "kb", str(docs), *store).returncode == 0
+    r = run("search", "kb", "手表防水吗" * 384, "--mode", "dense", *store)  # 1,920 characters
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines == ["warning: the query is longer than multilingual-e5-small's 512-token window: only the first "
+                     "512 tokens were searched for"], err

@@ -56,7 +56,24 @@ app.command("config")(config.config)
 app.command("migrate")(migrate.migrate)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings from yuyi itself as one line for the user, without a source path."""
+    err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
+    import warnings
+
+    from yuyi.models.encoder import TruncationWarning
+
+    default_show = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TruncationWarning):
+            return _one_line_warning(message, category, filename, lineno, file, line)
+        return default_show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
     try:
         app()
     except YuyiError as exc:

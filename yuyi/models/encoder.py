@@ -121,12 +121,14 @@ class Encoder(ABC):
         over = sum(1 for n in counts if n > self.max_tokens)
         if over:
             self.truncated_total += over
-            warnings.warn(
-                f"{over} of {len(items)} texts exceed {self.name}'s {self.max_tokens}-token window and were "
-                "truncated; chunk long documents first (yuyi.text.chunk / `yuyi index` does this).",
-                TruncationWarning,
-                stacklevel=3,
-            )
+            if kind == "query":  # a query is not chunked: say what was used, not how to chunk documents
+                message = (f"{'the query is' if len(items) == 1 else f'{over} of {len(items)} queries are'} longer "
+                           f"than {self.name}'s {self.max_tokens}-token window: only the first "
+                           f"{self.max_tokens} tokens were searched for")
+            else:
+                message = (f"{over} of {len(items)} texts exceed {self.name}'s {self.max_tokens}-token window and "
+                           "were truncated; chunk long documents first (yuyi.text.chunk / `yuyi index` does this).")
+            warnings.warn(message, TruncationWarning, stacklevel=3)
         return counts
 
     def _encode_with_progress(self, texts: list[str], batch_size: int, show: bool) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from yuyi.errors import InputError
 from yuyi.index.stores.base import Hit, ModelMismatch, Store
+from yuyi.index.stores.filters import FilterError, unknown_keys_error
 from yuyi.models.encoder import Encoder
 from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
@@ -85,6 +86,7 @@ class Searcher:
         self.store, self.collection = store, collection
         self.defaults = SearchParams()  # what `search` uses for anything not given
         self.info = store.info(collection)
+        self.metadata_keys = store.get_meta(collection).get("metadata_keys")  # None: not recorded (older)
         self.encoder: Encoder | None = None
         if keyword_only:
             return
@@ -129,6 +131,8 @@ class Searcher:
         self._needs_model(p.mode)
         if p.rerank and reranker is None:
             raise InputError(f"rerank={p.rerank!r} was asked but no reranker was given to the searcher")
+        if p.filter and (why := unknown_keys_error(p.filter, self.metadata_keys, self.collection.lstrip("="))):
+            raise FilterError(why)
         reranker = reranker if p.rerank else None
         groups = list(p.groups) if p.groups is not None else None
         key = query_key(query, p)

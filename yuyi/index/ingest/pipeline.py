@@ -166,6 +166,16 @@ def index_batch(store: Store, collection: str, docs: list[Document], encoder: En
         r.vector = v
     ts = time.perf_counter()
     store.replace_documents(collection, states, records)
+    _record_keys(store, collection, records)
     report.store_seconds += time.perf_counter() - ts
     report.indexed += len(states)
     report.chunks += len(records)
+
+
+def _record_keys(store: Store, collection: str, records: list[ChunkRecord]) -> None:
+    """Keep the set of metadata keys the collection's documents were written with, so a filter
+    naming a key none has can say so (yuyi.index.stores.filters.unknown_keys_error)."""
+    keys = {k for r in records for k in (r.metadata or {})}
+    known = set(store.get_meta(collection).get("metadata_keys") or [])
+    if keys - known:
+        store.set_meta(collection, "metadata_keys", sorted(known | keys))

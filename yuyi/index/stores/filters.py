@@ -38,6 +38,16 @@ class Field:
     builtin: bool
 
 
+def _where(expr: str, exc: SyntaxError) -> str:
+    """The parser's message with the column in the text as the user typed it (1-based); Python
+    reports an expression that just stops (`year >= `) at column 0, which is its end."""
+    lead = len(expr) - len(expr.lstrip())
+    end = len(expr.rstrip()) + 1
+    if not exc.offset or (exc.lineno or 1) > 1 or lead + exc.offset > end:
+        return f"the expression ends too early (column {end}): something is missing after {expr.strip()[-20:]!r}"
+    return f"{exc.msg} at column {lead + exc.offset}"
+
+
 def parse(expr: str) -> ast.AST:
     if not isinstance(expr, str) or not expr.strip():
         raise FilterError("filter expression is empty")
@@ -49,12 +59,36 @@ def parse(expr: str) -> ast.AST:
     try:
         tree = ast.parse(expr.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise FilterError(f"cannot parse filter: {exc.msg} at column {exc.offset}") from exc
+        raise FilterError(f"cannot parse filter: {_where(expr, exc)}") from exc
     except (RecursionError, MemoryError) as exc:
         raise FilterError(f"filter expression is nested too deeply (at most {MAX_DEPTH} levels)") from exc
     budget = {"comparisons": 0}
     _check(tree, 0, budget)
     return tree
+
+
+def metadata_keys(expr: str) -> set[str]:
+    """The metadata keys a filter names (built-ins left out)."""
+    keys = set()
+    for node in ast.walk(parse(expr)):
+        if isinstance(node, ast.Compare):
+            f = _field(node.comparators[0]) if _membership(node) else _field(node.left)
+            if not f.builtin:
+                keys.add(f.name)
+    return keys
+
+
+def unknown_keys_error(expr: str, known: list[str] | None, collection: str) -> str | None:
+    """A message when the filter names a key no document in the collection was written with
+    (such a filter can only ever match nothing); None when all are known or nothing is recorded."""
+    if known is None:
+        return None
+    missing = sorted(metadata_keys(expr) - set(known))
+    if not missing:
+        return None
+    have = ", ".join(sorted(known)) or "none"
+    return (f"filter names metadata key(s) {', '.join(map(repr, missing))} that no document in {collection!r} has; "
+            f"its keys: {have}; built-ins: {', '.join(sorted(BUILTIN_FIELDS))}")
 
 
 def _field(node: ast.AST) -> Field:
