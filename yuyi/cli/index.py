@@ -36,7 +36,8 @@ def search(
     queries: str = typer.Option(None, "--queries", help="Queries file: txt (one per line), tsv `id<TAB>query` or "
                                 "jsonl with 'query'."),
     as_json: bool = typer.Option(False, "--json", help="JSON lines, one per result: " + ", ".join(JSON_FIELDS)
-                                 + "; with --queries first query_index, query_id and query."),
+                                 + "; with --queries first query_index, query_id and query; with --facets a last line "
+                                 "{\"query_index\", \"facets\"} per query."),
     store: str = STORE,
     backend: str = BACKEND,
     bundle: str = typer.Option(None, "--bundle", help="Search an edge bundle (`yuyi export --bundle`) instead of "
@@ -88,6 +89,8 @@ def search(
                 if queries:
                     d = {"query_index": qi, "query_id": qid, "query": q, **d}
                 sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+            if rows.facets is not None:  # asked for with --facets: one more line per query
+                sys.stdout.write(json.dumps({"query_index": qi, "facets": rows.facets}, ensure_ascii=False) + "\n")
         return
     for (_, q), rows in zip(qs, results, strict=True):
         reranked = bool(rows.rerank and rows.rerank["applied"])
@@ -108,6 +111,9 @@ def search(
         console.print(table)
         if not rows:
             console.print("[dim]no good match[/dim]" if params.min_score is not None else "[dim]no results[/dim]")
+        for key, values in (rows.facets or {}).items():
+            console.print(f"[bold]{escape(key)}[/bold]: " + " · ".join(f"{escape(str(v['value']))} ({v['count']})"
+                                                                      for v in values) or "—", highlight=False)
 
 
 def _marked(text: str, spans: list[tuple[int, int]], width: int = 160) -> str:

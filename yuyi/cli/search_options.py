@@ -14,7 +14,7 @@ import typer
 from yuyi.search import params as P
 from yuyi.search.params import SearchParams, Setting
 
-_TYPES = {"int": int, "float": float, "bool": bool, "text": str, "choice": str, "groups": str}
+_TYPES = {"int": int, "float": float, "bool": bool, "text": str, "choice": str, "groups": str, "names": str}
 
 
 def _help(default: Any, s: Setting) -> tuple[str, str | bool]:
@@ -24,7 +24,7 @@ def _help(default: Any, s: Setting) -> tuple[str, str | bool]:
         help += f" [{'|'.join(s.choices)}]"
     if s.limits() and s.kind in ("int", "float"):
         help += f" ({s.limits()})"
-    if s.kind == "groups":
+    if s.kind in ("groups", "names"):
         help += " Comma-separated."
     if s.tunable:
         return help, f"the collection's, else {s.none if default is None else default}"
@@ -44,7 +44,7 @@ def _option(name: str, default: Any, s: Setting, as_default: bool) -> Any:
 
 def from_cli(name: str, value: Any, s: Setting) -> Any:
     """A CLI value as SearchParams takes it (groups arrive comma-separated)."""
-    if value is not None and s.kind == "groups":
+    if value is not None and s.kind in ("groups", "names"):
         return [g.strip() for g in value.split(",") if g.strip()]
     return value
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from yuyi.errors import InputError
-from yuyi.index.stores.base import Hit, ModelMismatch, Store
+from yuyi.index.stores.base import FACET_BUILTINS, Hit, ModelMismatch, Store
 from yuyi.index.stores.filters import FilterError, unknown_keys_error
 from yuyi.models.encoder import Encoder
 from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
 from yuyi.search.paging import decode_cursor, encode_cursor, query_key
-from yuyi.search.params import MAX_QUERY_CHARS, SearchParams
+from yuyi.search.params import FACET_VALUES, MAX_QUERY_CHARS, SearchParams
 from yuyi.text import analyse
 from yuyi.text.keywords import drop_stopwords
 
@@ -64,6 +64,7 @@ class SearchResults(list):
 
     rerank: dict | None = None
     next_cursor: str | None = None  # pass as `cursor` for the next page (None: no more results)
+    facets: dict[str, list[dict]] | None = None  # {key: [{"value", "count"}]} when asked
     model: str | None = None  # the collection's model and version that answered (see yuyi migrate)
     version: str | None = None
 
@@ -133,6 +134,12 @@ class Searcher:
             raise InputError(f"rerank={p.rerank!r} was asked but no reranker was given to the searcher")
         if p.filter and (why := unknown_keys_error(p.filter, self.metadata_keys, self.collection.lstrip("="))):
             raise FilterError(why)
+        if p.facets and self.metadata_keys is not None:
+            unknown = [k for k in p.facets if k not in FACET_BUILTINS and k not in self.metadata_keys]
+            if unknown:
+                raise InputError(f"facets: no document in {self.collection.lstrip('=')!r} has "
+                                 f"{', '.join(map(repr, unknown))}; keys: {', '.join(self.metadata_keys) or 'none'}; "
+                                 f"built-ins: {', '.join(FACET_BUILTINS)}")
         reranker = reranker if p.rerank else None
         groups = list(p.groups) if p.groups is not None else None
         key = query_key(query, p)
@@ -181,6 +188,9 @@ class Searcher:
                 lang=row["lang"], start=row["start"], end=row["end"],
                 highlights=highlight_spans(row["text"], marks), source=row.get("source") or "",
                 matched_chunks=per_doc.get(row["doc_id"], 1), rerank_score=rescored.get(cid)))
+        if p.facets:  # over everything the restriction selects, not only this page
+            out.facets = self.store.facet_counts(self.collection, list(dict.fromkeys(p.facets)), p.filter, groups,
+                                                 p.lang, FACET_VALUES)
         if len(picked) == p.top_k and len(ordered) > len(picked) + p.offset:  # more may follow
             out.next_cursor = encode_cursor(key, seen + [r.doc_id if p.collapse else r.id for r in out])
         return out

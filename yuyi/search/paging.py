@@ -19,7 +19,8 @@ CURSOR_VERSION = 1
 
 def query_key(query: str, params) -> str:
     """What a cursor is bound to: the query and every setting that changes the ranking."""
-    fixed = {k: v for k, v in params.as_dict().items() if k not in ("top_k", "offset", "cursor", "rerank_budget_ms")}
+    fixed = {k: v for k, v in params.as_dict().items()
+             if k not in ("top_k", "offset", "cursor", "rerank_budget_ms", "facets")}
     body = json.dumps([query, fixed], ensure_ascii=False, sort_keys=True)
     return hashlib.sha1(body.encode()).hexdigest()[:12]
 

@@ -20,6 +20,8 @@ MAX_LANG_CHARS = 16
 MAX_NAME_CHARS = 1000  # a reranker name or directory
 MAX_OFFSET = 9000  # offset + top_k stays within 10,000 ranks (Elasticsearch's max_result_window)
 MAX_CURSOR_CHARS = 200_000  # a cursor carries the ids earlier pages returned
+MAX_FACETS = 16  # keys one search may count values of
+FACET_VALUES = 100  # values counted per key, most frequent first
 # Measured by benchmarks/fusion_defaults.py on CMRC2018, JSQuAD and KorQuAD together (docs/benchmarks.md):
 # weighted fusion with half the weight on the dense leg beat RRF on the mean nDCG@10.
 DEFAULT_MODE = "hybrid"
@@ -44,7 +46,7 @@ MIN_SCORE_UNITS = {
 class Setting:
     """What a front end needs to offer one search setting.
 
-    kind: int, float, bool, text, choice or groups (a list of names). ge/le/gt: numeric limits;
+    kind: int, float, bool, text, choice, groups or names (a list of names). ge/le/gt: numeric limits;
     max_chars: text limit. tunable: a collection may store its own default (`yuyi collections
     defaults`), so a request that leaves it out takes the collection's. none: what leaving an
     optional setting out means (shown as its default). flags: CLI spelling (default --NAME).
@@ -86,9 +88,11 @@ class Setting:
                 raise InputError(f"{name} must be a non-empty string when given")
             if self.max_chars is not None and len(value) > self.max_chars:
                 raise InputError(f"{name} is longer than {self.max_chars} characters")
-        elif self.kind == "groups":
-            if isinstance(value, str) or not all(isinstance(g, str) for g in value):
-                raise InputError(f"{name} must be a list of group names")
+        elif self.kind in ("groups", "names"):
+            if isinstance(value, str) or not all(isinstance(g, str) and g for g in value):
+                raise InputError(f"{name} must be a list of {'group names' if self.kind == 'groups' else 'names'}")
+            if self.max_chars is not None and len(value) > self.max_chars:
+                raise InputError(f"{name} may list at most {self.max_chars}")
             return tuple(value)
         return value
 
@@ -135,6 +139,10 @@ class SearchParams:
                           tunable=True)
     weight: float = setting(DEFAULT_WEIGHT, "The dense leg's share in weighted fusion.", "float", ge=0.0, le=1.0,
                             tunable=True)
+    facets: tuple[str, ...] | None = setting(None, "Count documents per value of these metadata keys or built-ins "
+                                             "(lang, source) over everything the filter, groups and lang select, "
+                                             f"not only the top k (at most {FACET_VALUES} values a key).", "names",
+                                             max_chars=MAX_FACETS, none="no facets")
     collapse: bool = setting(True, "One result per document (its best chunk) rather than every chunk.", "bool")
     min_score: float | None = setting(None, "Relevance floor: " + "; ".join(f"{m}: {u}" for m, u in
                                       MIN_SCORE_UNITS.items()) + ".", "float", tunable=True, none="no floor")
@@ -166,7 +174,8 @@ class SearchParams:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["groups"] = list(self.groups) if self.groups is not None else None
+        for key in ("groups", "facets"):
+            d[key] = list(d[key]) if d[key] is not None else None
         return d
 
     @classmethod

@@ -74,5 +74,5 @@ def _response(rt: Runtime, name: str, params, results, degraded: str | None) -> 
             rt.metrics.rerank_skipped.labels(results.rerank["skipped"]).inc()
     return s.SearchResponse(collection=name, mode=params.mode, results=[r.as_dict() for r in results],
                             min_score=params.min_score, degraded=degraded, rerank=results.rerank,
-                            next_cursor=results.next_cursor,
+                            next_cursor=results.next_cursor, facets=results.facets,
                             model=results.model, version=results.version)

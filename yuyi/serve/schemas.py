@@ -117,6 +117,11 @@ class RerankInfo(BaseModel):
     ms: float
 
 
+class FacetValue(BaseModel):
+    value: str | int | float | bool
+    count: int
+
+
 class SearchResponse(BaseModel):
     collection: str
     mode: str
@@ -128,6 +133,8 @@ class SearchResponse(BaseModel):
     rerank: RerankInfo | None = None
     next_cursor: str | None = Field(None, description="Pass as `cursor` (same query and settings) for the next "
                                     "page; absent when there are no more results.")
+    facets: dict[str, list[FacetValue]] | None = Field(None, description="When asked: per key, documents per value "
+                                                       "over everything the filter selects.")
     model: str | None = Field(None, description="The model whose vectors answered (changes when `yuyi migrate` "
                               "switches the collection).")
     version: str | None = Field(None, description="The collection version that answered (its own name, or the "

@@ -17,7 +17,7 @@ from yuyi.serve.types import Text
 def _type(s: Setting) -> Any:
     if s.kind == "choice":
         return Literal[s.choices]
-    return {"int": int, "float": float, "bool": bool, "text": Text, "groups": list[Text]}[s.kind]
+    return {"int": int, "float": float, "bool": bool, "text": Text, "groups": list[Text], "names": list[Text]}[s.kind]
 
 
 def _field(name: str, default: Any, s: Setting) -> tuple[Any, Any]:
@@ -27,6 +27,8 @@ def _field(name: str, default: Any, s: Setting) -> tuple[Any, Any]:
         limits["allow_inf_nan"] = False
     if s.kind == "text":
         limits.update(min_length=1, max_length=s.max_chars)
+    if s.kind == "names" and s.max_chars:
+        limits.update(max_length=s.max_chars)
     help = s.help
     if s.tunable:  # left out: the collection's stored default
         help += f" [default: the collection's, else {s.none if default is None else default}]"

@@ -12,6 +12,11 @@ import numpy as np
 from yuyi.errors import YuyiError
 
 MAX_PAGE = 1000  # documents per page of a listing (CLI, HTTP and Python share it)
+FACET_BUILTINS = ("lang", "source")  # built-in fields a search can count values of
+
+
+def _hashable(value):
+    return value if not isinstance(value, float) or not value.is_integer() else int(value)
 
 
 class StoreError(YuyiError):
@@ -140,6 +145,30 @@ class Store(ABC):
         """Documents in id order after `after` (keyset paging, stable while others write), at most
         `limit`, optionally only those with a chunk passing `filter`: each {"id", "chunks",
         "source", "metadata", "acl"} (of its first chunk)."""
+
+    def facet_counts(self, name: str, keys: list[str], filter: str | None = None, groups: list[str] | None = None,
+                     lang: str | None = None, limit: int = 100) -> dict[str, list[dict]]:
+        """Per key, the documents counted per value over every chunk the filter, groups and lang
+        select: {key: [{"value", "count"}, …]} most frequent first (then by value), at most
+        `limit` values. Keys are metadata keys (a list value counts once per element) or the
+        built-ins lang and source. This default reads every selected chunk (`scan_chunks`)."""
+        counts: dict[str, dict] = {k: {} for k in keys}
+        seen: dict[str, set] = {k: set() for k in keys}
+        for row in self.scan_chunks(name, filter, groups, lang):
+            for key in keys:
+                value = row[key] if key in FACET_BUILTINS else (row.get("metadata") or {}).get(key)
+                for v in (value if isinstance(value, list) else [value]):
+                    if v is None or (row["doc_id"], _hashable(v)) in seen[key]:
+                        continue
+                    seen[key].add((row["doc_id"], _hashable(v)))
+                    counts[key][_hashable(v)] = (v, counts[key].get(_hashable(v), (v, 0))[1] + 1)
+        return {k: [{"value": v, "count": n} for v, n in sorted(c.values(), key=lambda x: (-x[1], str(x[0])))][:limit]
+                for k, c in counts.items()}
+
+    def scan_chunks(self, name: str, filter: str | None = None, groups: list[str] | None = None,
+                    lang: str | None = None):
+        """Every chunk the restriction selects: {"doc_id", "lang", "source", "metadata"} each."""
+        raise StoreError(f"{self.backend} store cannot count facets")
 
     def get_document(self, name: str, doc_id: str) -> dict | None:
         """One document with its chunks in order, or None."""

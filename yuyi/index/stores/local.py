@@ -232,6 +232,11 @@ class LocalStore(Store):
         with self._using(name) as col:
             return col.content.list_documents(after, limit, filter)
 
+    def facet_counts(self, name: str, keys: list[str], filter: str | None = None, groups: list[str] | None = None,
+                     lang: str | None = None, limit: int = 100) -> dict[str, list[dict]]:
+        with self._using(name) as col:
+            return col.content.facet_counts(keys, filters.restriction(filter, groups, lang), limit)
+
     def _hits(self, col: LocalCollection, keys: list[int], scores: list[float]) -> list[Hit]:
         names = col.content.chunk_ids(keys)
         return [Hit(names[key], s, r + 1) for r, (key, s) in enumerate(zip(keys, scores, strict=True))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from yuyi.index.stores import filters
-from yuyi.index.stores.base import ChunkRecord, DocumentState
+from yuyi.index.stores.base import FACET_BUILTINS, ChunkRecord, DocumentState
 from yuyi.index.stores.local_keyword import store_tokens
 
 SCHEMA = """
@@ -148,6 +148,23 @@ class Content:
                                f"WHERE {where} GROUP BY doc_id ORDER BY doc_id LIMIT ?", (*params, limit)).fetchall()
         return [{"id": d, "chunks": n, "source": src, "metadata": json.loads(meta), "acl": json.loads(acl)}
                 for d, _, n, src, meta, acl in rows]
+
+    def facet_counts(self, keys: list[str], where: filters.Restriction, limit: int) -> dict[str, list[dict]]:
+        """Documents per value of each key over the chunks `where` selects, in SQL (see Store)."""
+        sql, params = where.to_sql()
+        out = {}
+        for key in keys:
+            if key in FACET_BUILTINS:
+                query = (f"SELECT {key}, COUNT(DISTINCT doc_id) AS n FROM chunks WHERE {sql} "
+                         f"GROUP BY {key} ORDER BY n DESC, {key} LIMIT ?")
+                args = [*params, limit]
+            else:  # json_each of a scalar is that scalar; of a list, each element
+                query = (f"SELECT j.value, COUNT(DISTINCT chunks.doc_id) AS n FROM chunks, "
+                         f"json_each(chunks.metadata, ?) AS j WHERE {sql} GROUP BY j.value "
+                         f"ORDER BY n DESC, j.value LIMIT ?")
+                args = ["$." + json.dumps(key, ensure_ascii=False), *params, limit]
+            out[key] = [{"value": v, "count": n} for v, n in self.db.execute(query, args)]
+        return out
 
     def doc_ids_matching(self, filter: str) -> list[str]:
         sql, params = filters.to_sql(filter)

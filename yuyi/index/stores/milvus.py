@@ -299,6 +299,12 @@ class MilvusStore(MilvusAliases, Store):
             del d["_start"]
         return out
 
+    def scan_chunks(self, name: str, filter: str | None = None, groups: list[str] | None = None,
+                    lang: str | None = None):
+        name = self._check(name)
+        yield from self._query_all(name, self._filter_expr(filter, groups, lang),
+                                   ["doc_id", "lang", "source", "metadata"])
+
     def _filter_expr(self, filter: str | None, groups: list[str] | None, lang: str | None) -> str:
         return filters.restriction(filter, groups, lang).to_milvus()
 
