@@ -100,3 +100,16 @@ def test_filter_errors_point_at_the_column_the_user_typed(coll, expr, column):
 
     with pytest.raises(FilterError, match=column.replace("(", r"\(").replace(")", r"\)")):
         coll.search("手表", filter=expr)
+
+
+@pytest.mark.parametrize("mode, fusion", [("hybrid", "weighted"), ("hybrid", "rrf"), ("dense", None),
+                                          ("keyword", None)])
+def test_explain_adds_up_to_the_score(coll, mode, fusion):
+    for r in coll.search("手表防水", mode=mode, fusion=fusion, top_k=4, explain=True):
+        legs = r.explain["legs"]
+        if mode == "hybrid":
+            assert sum(x["contribution"] for x in legs.values()) == pytest.approx(r.score, abs=1e-5)
+            assert all((x["rank"] is None) == (r.ranks.get(leg) is None) for leg, x in legs.items())
+        else:
+            assert list(legs) == [mode] and legs[mode]["score"] == pytest.approx(r.score)
+    assert all(r.explain is None for r in coll.search("手表防水", top_k=2))

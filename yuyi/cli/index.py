@@ -18,7 +18,7 @@ from yuyi.search import params as P
 
 # What `yuyi search --json` prints per result (SearchResult's fields, in order).
 JSON_FIELDS = ("id", "doc_id", "score", "rank", "text", "metadata", "ranks", "lang", "start", "end", "highlights",
-               "source", "matched_chunks", "rerank_score")
+               "source", "matched_chunks", "rerank_score", "explain")
 
 collections_app = typer.Typer(help="List, inspect and drop collections.", no_args_is_help=True)
 
@@ -111,6 +111,13 @@ def search(
         console.print(table)
         if not rows:
             console.print("[dim]no good match[/dim]" if params.min_score is not None else "[dim]no results[/dim]")
+        for r in rows:
+            if r.explain:
+                legs = " + ".join(
+                    f"{leg} {'-' if x['score'] is None else x['score']} (#{x['rank'] or '-'}"
+                    f"{', share ' + str(x['contribution']) if 'contribution' in x else ''})"
+                    for leg, x in r.explain["legs"].items())
+                console.print(f"#{r.rank} {r.explain['score']} = {escape(legs)}", highlight=False)
         for key, values in (rows.facets or {}).items():
             console.print(f"[bold]{escape(key)}[/bold]: " + " · ".join(f"{escape(str(v['value']))} ({v['count']})"
                                                                       for v in values) or "—", highlight=False)

@@ -11,7 +11,7 @@ from yuyi.errors import InputError
 from yuyi.index.stores.base import FACET_BUILTINS, Hit, ModelMismatch, Store
 from yuyi.index.stores.filters import FilterError, unknown_keys_error
 from yuyi.models.encoder import Encoder
-from yuyi.search.fusion import reciprocal_rank_fusion, weighted_fusion
+from yuyi.search.fusion import explain, reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
 from yuyi.search.paging import decode_cursor, encode_cursor, query_key
 from yuyi.search.params import FACET_VALUES, MAX_QUERY_CHARS, SearchParams
@@ -40,6 +40,7 @@ class SearchResult:
     source: str = ""
     matched_chunks: int = 1
     rerank_score: float | None = None  # the reranker's score, when this list was reranked
+    explain: dict | None = None  # with `explain`: each leg's raw score and rank, and how they were fused
 
     def as_dict(self) -> dict:
         """Plain JSON-ready fields (a shallow copy: `dataclasses.asdict`'s deep copy cost ~25 µs a result)."""
@@ -155,9 +156,9 @@ class Searcher:
             legs["dense"] = self.store.dense_search(self.collection, vector, depth, p.filter, groups, p.lang)
         if p.mode in ("keyword", "hybrid"):
             legs["keyword"] = self.store.keyword_search(self.collection, an.tokens, depth, p.filter, groups, p.lang)
+        weights = {"dense": p.weight, "keyword": 1 - p.weight}
         if p.mode == "hybrid":
-            scores = (reciprocal_rank_fusion(legs) if p.fusion == "rrf"
-                      else weighted_fusion(legs, {"dense": p.weight, "keyword": 1 - p.weight}))
+            scores = reciprocal_rank_fusion(legs) if p.fusion == "rrf" else weighted_fusion(legs, weights)
         else:
             scores = {h.chunk_id: h.score for h in legs[p.mode]}
         ranks = {leg: {h.chunk_id: h.rank for h in hits} for leg, hits in legs.items()}
@@ -187,7 +188,9 @@ class Searcher:
                 metadata=row["metadata"] or {}, ranks=_ranks(ranks, cid, before, p.collapse),
                 lang=row["lang"], start=row["start"], end=row["end"],
                 highlights=highlight_spans(row["text"], marks), source=row.get("source") or "",
-                matched_chunks=per_doc.get(row["doc_id"], 1), rerank_score=rescored.get(cid)))
+                matched_chunks=per_doc.get(row["doc_id"], 1), rerank_score=rescored.get(cid),
+                explain=explain(cid, legs, p.fusion if p.mode == "hybrid" else None, weights, scores[cid])
+                if p.explain else None))
         if p.facets:  # over everything the restriction selects, not only this page
             out.facets = self.store.facet_counts(self.collection, list(dict.fromkeys(p.facets)), p.filter, groups,
                                                  p.lang, FACET_VALUES)

@@ -19,18 +19,49 @@ def reciprocal_rank_fusion(legs: dict[str, list[Hit]], k: int = RRF_K) -> dict[s
 NORM_WINDOW = 50  # hits per leg whose scores set the min-max range (the default depth of a first page)
 
 
-def weighted_fusion(legs: dict[str, list[Hit]], weights: dict[str, float], window: int = NORM_WINDOW
-                    ) -> dict[str, float]:
-    """Weighted sum of min-max normalised scores per leg (a chunk missing from a leg gets 0 there).
-    The range is taken from each leg's best `window` hits and hits below it count 0, so a chunk's
-    fused score does not depend on how deep the legs were read: page 3 ranks exactly as page 1."""
-    scores: dict[str, float] = {}
+def normalised(legs: dict[str, list[Hit]], window: int = NORM_WINDOW) -> dict[str, dict[str, float]]:
+    """{leg: {chunk: score min-max normalised over the leg's best `window` hits}}; hits below
+    that range count 0, so the value does not depend on how deep the leg was read."""
+    out: dict[str, dict[str, float]] = {}
     for leg, hits in legs.items():
         if not hits:
+            out[leg] = {}
             continue
         values = [h.score for h in sorted(hits, key=lambda h: h.rank)[:window]]
         lo, hi = min(values), max(values)
-        for h in hits:
-            norm = max(0.0, (h.score - lo) / (hi - lo)) if hi > lo else float(h.score >= lo)
-            scores[h.chunk_id] = scores.get(h.chunk_id, 0.0) + weights.get(leg, 0.0) * norm
+        out[leg] = {h.chunk_id: max(0.0, (h.score - lo) / (hi - lo)) if hi > lo else float(h.score >= lo)
+                    for h in hits}
+    return out
+
+
+def weighted_fusion(legs: dict[str, list[Hit]], weights: dict[str, float], window: int = NORM_WINDOW
+                    ) -> dict[str, float]:
+    """Weighted sum of the legs' normalised scores (a chunk missing from a leg gets 0 there), so
+    a chunk's fused score does not depend on how deep the legs were read: page 3 ranks as page 1."""
+    scores: dict[str, float] = {}
+    for leg, norms in normalised(legs, window).items():
+        for chunk_id, norm in norms.items():
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weights.get(leg, 0.0) * norm
     return scores
+
+
+def explain(chunk_id: str, legs: dict[str, list[Hit]], fusion: str | None, weights: dict[str, float],
+            score: float, window: int = NORM_WINDOW) -> dict:
+    """How one chunk's score was made: per leg its raw score and rank (None: that leg did not
+    find it), and for hybrid its share of the fused score."""
+    found = {leg: {h.chunk_id: h for h in hits} for leg, hits in legs.items()}
+    norms = normalised(legs, window) if fusion == "weighted" else {}
+    parts: dict[str, dict] = {}
+    for leg in legs:
+        hit = found[leg].get(chunk_id)
+        part: dict = {"score": round(hit.score, 6) if hit else None, "rank": hit.rank if hit else None}
+        if fusion == "weighted":
+            part.update(normalised=round(norms[leg].get(chunk_id, 0.0), 6), weight=weights.get(leg, 0.0))
+            part["contribution"] = round(part["normalised"] * part["weight"], 6)
+        elif fusion == "rrf":
+            part["contribution"] = round(1.0 / (RRF_K + hit.rank), 6) if hit else 0.0
+        parts[leg] = part
+    how = {"weighted": f"sum of weight x (score - min) / (max - min) over each leg's best {window} hits, "
+                       "0 where a leg did not find it",
+           "rrf": f"sum of 1 / ({RRF_K} + rank) over the legs that found it"}.get(fusion or "", "the leg's own score")
+    return {"score": round(score, 6), "fusion": fusion, "how": how, "legs": parts}

@@ -143,6 +143,8 @@ class SearchParams:
                                              "(lang, source) over everything the filter, groups and lang select, "
                                              f"not only the top k (at most {FACET_VALUES} values a key).", "names",
                                              max_chars=MAX_FACETS, none="no facets")
+    explain: bool = setting(False, "Say how each result's score was made: each leg's raw score and rank, its "
+                            "normalised share and the fusion.", "bool")
     collapse: bool = setting(True, "One result per document (its best chunk) rather than every chunk.", "bool")
     min_score: float | None = setting(None, "Relevance floor: " + "; ".join(f"{m}: {u}" for m, u in
                                       MIN_SCORE_UNITS.items()) + ".", "float", tunable=True, none="no floor")

@@ -106,6 +106,8 @@ class SearchHit(BaseModel):
     matched_chunks: int
     rerank_score: float | None = Field(None, description="The reranker's score (when reranked); `ranks.retrieval` "
                                        "is the rank before reranking.")
+    explain: dict[str, Any] | None = Field(None, description="With `explain`: each leg's raw score and rank, its "
+                                           "normalised share and how they were fused.")
 
 
 class RerankInfo(BaseModel):
