@@ -65,3 +65,15 @@ def test_weighted_scores_do_not_depend_on_how_deep_the_legs_were_read():
     shallow = weighted_fusion(legs(dense[:50], keyword[:50]), {"dense": 0.5, "keyword": 0.5})
     deep = weighted_fusion(legs(dense, keyword), {"dense": 0.5, "keyword": 0.5})
     assert all(deep[c] == pytest.approx(s) for c, s in shallow.items())
+
+
+def test_with_exact_cosines_a_chunk_only_keywords_found_is_not_given_a_constant():
+    """The fusion can place keyword-only chunks by their real cosine (measured, not the default:
+    yuyi.search.engine.EXACT_DENSE_FOR_KEYWORD_ONLY)."""
+    hits = legs([("a", 0.90), ("b", 0.80)], [("k1", 9.0), ("k2", 9.0), ("a", 1.0)])
+    w = {"dense": 0.5, "keyword": 0.5}
+    old = weighted_fusion(hits, w)
+    assert old["k1"] == old["k2"] == pytest.approx(0.5)  # what a keyword-only hit always got
+    new = weighted_fusion(hits, w, exact_dense={"k1": 0.85, "k2": 0.60})
+    assert new["k1"] == pytest.approx(0.5 + 0.5 * 0.5) and new["k2"] == pytest.approx(0.5 + 0.5 * -2.0)
+    assert new["a"] == old["a"] and new["b"] == old["b"]  # chunks the dense leg found are unchanged

@@ -170,6 +170,11 @@ class Store(ABC):
         """Every chunk the restriction selects: {"doc_id", "lang", "source", "metadata"} each."""
         raise StoreError(f"{self.backend} store cannot count facets")
 
+    def dense_scores(self, name: str, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, float] | None:
+        """Exact cosines of the query with these chunks (hybrid search scores a chunk only the
+        keyword leg found by its real similarity); None where the backend cannot read vectors back."""
+        return None
+
     def get_document(self, name: str, doc_id: str) -> dict | None:
         """One document with its chunks in order, or None."""
         state = self.document_states(name, [doc_id]).get(doc_id)

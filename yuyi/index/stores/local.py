@@ -257,6 +257,15 @@ class LocalStore(Store):
                     keys, sims = col.exact_over(q, np.asarray(keys, dtype=np.int64), k)
             return self._hits(col, keys, sims)
 
+    def dense_scores(self, name: str, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, float] | None:
+        if not chunk_ids:
+            return {}
+        with self._using(name) as col:
+            rows = col.content.rowids_of_chunks(chunk_ids)
+            keys, mat = col.content.vectors_of(np.fromiter(rows, dtype=np.int64, count=len(rows)), col.dense.dim)
+            sims = unit_rows(mat) @ np.asarray(vector, dtype=np.float32) if len(keys) else []
+            return {rows[int(k)]: float(s) for k, s in zip(keys, sims, strict=True)}
+
     def exact_dense_search(self, name: str, vector: np.ndarray, k: int) -> list[Hit]:
         """Brute-force search over every chunk: the ground truth for ANN recall."""
         with self._using(name) as col:

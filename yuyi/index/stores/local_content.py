@@ -103,6 +103,13 @@ class Content:
             out += [r[0] for r in self.db.execute(f"SELECT rowid FROM chunks WHERE doc_id IN ({marks})", part)]
         return np.array(out, dtype=np.int64)
 
+    def rowids_of_chunks(self, chunk_ids: list[str]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for part in _batches(chunk_ids, 900):
+            marks = ",".join("?" * len(part))
+            out.update(self.db.execute(f"SELECT rowid, chunk_id FROM chunks WHERE chunk_id IN ({marks})", part))
+        return out
+
     def chunk_ids(self, rowids: list[int]) -> dict[int, str]:
         out: dict[int, str] = {}
         for part in _batches([int(r) for r in rowids], 900):
