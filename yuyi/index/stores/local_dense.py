@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from yuyi.index.stores.checksums import fingerprint, intact, log
 from yuyi.index.stores.local_vectors import VectorFile
 
 # usearch's defaults (16 links, expansion 64) gave recall@10 0.96 on real e5 vectors; these
@@ -100,9 +101,7 @@ class DenseIndex:
             index = self.index
             keys = np.asarray(index.keys, dtype=np.int64)
             self._catch_up(index, live, above, int(keys.max()) if len(keys) else 0)
-        elif state is not None and self.file.exists():
-            index = self._new()
-            index.load(str(self.file))
+        elif state is not None and (index := self._load()) is not None:
             if state["generation"] != gen:
                 self._catch_up(index, live, above, state["max_rowid"])
         else:
@@ -115,6 +114,16 @@ class DenseIndex:
         if self.vectors is None:
             self._open_vectors(above)
         self.index, self.index_gen = index, gen
+        return index
+
+    def _load(self):
+        """The saved graph, or None when usearch cannot read it (it is rebuilt instead)."""
+        index = self._new()
+        try:
+            index.load(str(self.file))
+        except Exception as exc:  # usearch raises RuntimeError for a damaged file
+            log.warning("yuyi: the HNSW graph %s cannot be read (%s); rebuilding it from SQLite", self.file, exc)
+            return None
         return index
 
     def _open_vectors(self, above: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> None:
@@ -133,11 +142,14 @@ class DenseIndex:
                 self.vectors.write(keys, vecs)
 
     def saved_state(self) -> dict | None:
+        """The saved graph's generation and last row, or None when there is none or it fails its
+        checksum (then it is rebuilt from SQLite)."""
         try:
             state = json.loads(self.state_file.read_text())
-            return {"generation": int(state["generation"]), "max_rowid": int(state["max_rowid"])}
+            saved = {"generation": int(state["generation"]), "max_rowid": int(state["max_rowid"])}
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        return saved if intact([self.file], state.get("files"), "HNSW graph") else None
 
     def exact_matrix(self, gen: int, more_than: Callable[[int], bool],
                      vectors: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -188,7 +200,8 @@ class DenseIndex:
         self.state_file.unlink(missing_ok=True)  # never a state that describes another file
         tmp.replace(self.file)
         keys = np.asarray(index.keys, dtype=np.int64)
-        state = json.dumps({"generation": gen, "max_rowid": int(keys.max()) if len(keys) else 0})
+        state = json.dumps({"generation": gen, "max_rowid": int(keys.max()) if len(keys) else 0,
+                            "files": fingerprint([self.file])})
         tmp_state = self.state_file.with_suffix(".json.tmp")
         tmp_state.write_text(state)
         tmp_state.replace(self.state_file)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from yuyi.index.stores.checksums import fingerprint, intact, log
 from yuyi.index.stores.local_dense import member
 
 MERGE_MIN = 2_000  # delta + deleted rows before a background merge …
@@ -250,9 +251,14 @@ class KeywordIndex:
 
         try:
             state = json.loads((self.folder / "state.json").read_text())
+            data = sorted(p for p in self.folder.iterdir() if p.name != "state.json")
+            if not intact(data, state.get("files"), "BM25 index"):
+                return False
             rowids = np.load(self.folder / "rowids.npy")
             bm25 = bm25s.BM25.load(str(self.folder)) if len(rowids) else bm25s.BM25()
-        except (OSError, ValueError, KeyError):
+        except Exception as exc:  # a damaged file: bm25s/numpy raise many kinds; rebuilt from SQLite
+            if not isinstance(exc, (OSError, ValueError, KeyError)):
+                log.warning("yuyi: the BM25 index at %s cannot be read (%s); rebuilding it", self.folder, exc)
             return False
         self._install(bm25, rowids, int(state["total_len"]), main_gen=int(state["generation"]))
         self.max_rowid = int(state["max_rowid"])
@@ -279,7 +285,8 @@ class KeywordIndex:
             tmpdir.mkdir()
         np.save(tmpdir / "rowids.npy", self.rowids)
         (tmpdir / "state.json").write_text(json.dumps(
-            {"generation": self.main_gen, "max_rowid": self.max_rowid, "total_len": self.total_len}))
+            {"generation": self.main_gen, "max_rowid": self.max_rowid, "total_len": self.total_len,
+             "files": fingerprint(sorted(tmpdir.iterdir()))}))
         shutil.rmtree(self.folder, ignore_errors=True)
         tmpdir.rename(self.folder)
         self.saved_main_gen = self.main_gen

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from yuyi.index.stores.checksums import fingerprint, intact
+
 
 class VectorFile:
     def __init__(self, path: Path, dim: int) -> None:
@@ -24,10 +26,11 @@ class VectorFile:
     def open(self, above) -> None:
         """Map the file and write the rows above the saved watermark (`above(rowid)` → keys, vectors)."""
         try:
-            saved = int(json.loads(self.state_file.read_text())["max_rowid"])
+            state = json.loads(self.state_file.read_text())
+            saved = int(state["max_rowid"])
         except (OSError, ValueError, KeyError, TypeError):
-            saved = 0
-        if not self.file.exists() or saved == 0:
+            state, saved = {}, 0
+        if not self.file.exists() or saved == 0 or not intact([self.file], state.get("files"), "vector file"):
             self.file.write_bytes(b"")
             saved = 0
         rows = self.file.stat().st_size // (2 * self.dim)
@@ -73,5 +76,5 @@ class VectorFile:
             return
         self.mm.flush()
         tmp = self.state_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"max_rowid": self.max_rowid}))
+        tmp.write_text(json.dumps({"max_rowid": self.max_rowid, "files": fingerprint([self.file])}))
         tmp.replace(self.state_file)
