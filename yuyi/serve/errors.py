@@ -17,12 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yuyi.errors import InputError, YuyiError
 from yuyi.index import CollectionNotFound, ModelMismatch
-from yuyi.index.stores.base import StoreError
+from yuyi.index.stores.base import StoreError, StoreFull
 from yuyi.index.stores.filters import FilterError
 
 log = logging.getLogger("yuyi.serve")
 
-ERROR_STATUS = {CollectionNotFound: 404, ModelMismatch: 409, FilterError: 400, InputError: 400, StoreError: 400}
+ERROR_STATUS = {CollectionNotFound: 404, ModelMismatch: 409, FilterError: 400, InputError: 400, StoreFull: 507,
+                StoreError: 400}
 
 
 class ApiError(Exception):

@@ -23,6 +23,26 @@ class StoreError(YuyiError):
     code = "store_error"
 
 
+class StoreFull(StoreError):
+    """The disk under a store ran out of space during a write."""
+
+    code = "store_full"
+
+
+def disk_full(path, exc: BaseException, margin: int = 1 << 20) -> bool:
+    """Whether `exc` came from a full disk: ENOSPC, SQLite's "database or disk is full", or any
+    write error while less than `margin` bytes are free (numpy and usearch do not say why)."""
+    import errno
+    import shutil
+
+    if getattr(exc, "errno", None) == errno.ENOSPC or "disk is full" in str(exc):
+        return True
+    try:
+        return shutil.disk_usage(path).free < margin
+    except OSError:
+        return False
+
+
 class CollectionNotFound(StoreError):
     code = "collection_not_found"
 

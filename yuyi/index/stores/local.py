@@ -34,7 +34,9 @@ from yuyi.index.stores.base import (
     Hit,
     Store,
     StoreError,
+    StoreFull,
     check_meta_key,
+    disk_full,
     validate_name,
 )
 from yuyi.index.stores.local_collection import LocalCollection
@@ -77,7 +79,14 @@ class LocalStore(Store):
         with col.lock:
             if col.closed:
                 raise CollectionNotFound(f"collection {name!r} does not exist (it was dropped)")
-            yield col
+            try:
+                yield col
+            except (OSError, RuntimeError, sqlite3.Error) as exc:
+                if disk_full(col.path, exc):
+                    raise StoreFull(f"the disk holding collection {col.path.name!r} is full; everything "
+                                    "acknowledged before is kept: free space and run again (unchanged documents "
+                                    "are skipped)") from exc
+                raise
 
     # ---- collections ------------------------------------------------------------------------
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
