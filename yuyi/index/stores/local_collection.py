@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -80,9 +82,10 @@ class LocalCollection:
         if not force and self.unsaved_rows < SAVE_MIN_ROWS and self.content.more_than(self.dense.exact_max) \
                 and self.content.more_than(int(self.unsaved_rows / SAVE_FRACTION)):
             return
-        self.dense.save(self.hnsw(), gen)
-        self.bm25().save(self.content.token_rows)
-        (self.path / "index_state.json").write_text(json.dumps({"generation": gen}))
+        with save_lock(self.path):  # another process writing this collection may be saving too
+            self.dense.save(self.hnsw(), gen)
+            self.bm25().save(self.content.token_rows)
+            (self.path / "index_state.json").write_text(json.dumps({"generation": gen}))
         self.saved_gen, self.unsaved_rows = gen, 0
 
     def close(self) -> None:
@@ -90,3 +93,18 @@ class LocalCollection:
         self.closed = True
         self.keyword.close()
         self.content.close()
+
+
+@contextmanager
+def save_lock(path: Path) -> Iterator[None]:
+    """One process at a time writes a collection's derived files. Writes themselves need no lock
+    (SQLite serialises them, and each process catches its loaded indexes up from SQLite); two
+    processes saving at once shared temporary file names and one of them crashed."""
+    import fcntl
+
+    with (path / "save.lock").open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

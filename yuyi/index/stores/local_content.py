@@ -29,6 +29,7 @@ CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
 """
 FIELDS = ("chunk_id", "doc_id", "text", "norm_text", "lang", "source", "start", "end", "metadata", "acl")
 ALLOWED_CACHE = 256  # restriction → allowed row ids, per collection, for the current generation
+BUSY_TIMEOUT_S = 30.0
 
 
 def _batches(items: list, size: int = 500):
@@ -40,8 +41,12 @@ class Content:
     """SQLite access for one collection. Callers hold the collection's lock."""
 
     def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path / "yuyi.sqlite", check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        # Another process may be writing the same collection: wait for its transaction (30 s) rather
+        # than fail, and switch to WAL only once (switching needs every other connection gone).
+        self.db = sqlite3.connect(path / "yuyi.sqlite", check_same_thread=False, isolation_level=None,
+                                  timeout=BUSY_TIMEOUT_S)
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._allowed: OrderedDict = OrderedDict()
