@@ -11,7 +11,7 @@ from yuyi.errors import InputError
 from yuyi.index.stores.base import FACET_BUILTINS, Hit, ModelMismatch, Store
 from yuyi.index.stores.filters import FilterError, unknown_keys_error
 from yuyi.models.encoder import Encoder
-from yuyi.search.fusion import explain, reciprocal_rank_fusion, weighted_fusion
+from yuyi.search.fusion import explainer, reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
 from yuyi.search.paging import decode_cursor, encode_cursor, query_key
 from yuyi.search.params import FACET_VALUES, MAX_QUERY_CHARS, SearchParams
@@ -186,6 +186,8 @@ class Searcher:
             first, _ = self._collapse(ordered, p.collapse, len(ordered))
             before = {(_doc(c) if p.collapse else c): i + 1 for i, c in enumerate(first)}
             ordered, rescored, out.rerank = self._rerank(query, ordered, p, reranker, fetched)
+        explain = explainer(legs, p.fusion if p.mode == "hybrid" else None, weights, exact_dense=exact) \
+            if p.explain else None
         picked, per_doc = self._collapse(ordered, p.collapse, p.offset + p.top_k)
         picked = picked[p.offset:]
         rows = {**fetched, **self.store.get_chunks(self.collection, [c for c in picked if c not in fetched])}
@@ -200,9 +202,7 @@ class Searcher:
                 lang=row["lang"], start=row["start"], end=row["end"],
                 highlights=highlight_spans(row["text"], marks), source=row.get("source") or "",
                 matched_chunks=per_doc.get(row["doc_id"], 1), rerank_score=rescored.get(cid),
-                explain=explain(cid, legs, p.fusion if p.mode == "hybrid" else None, weights, scores[cid],
-                                exact_dense=exact)
-                if p.explain else None))
+                explain=explain(cid, scores[cid]) if explain else None))
         if p.facets:  # over everything the restriction selects, not only this page
             out.facets = self.store.facet_counts(self.collection, list(dict.fromkeys(p.facets)), p.filter, groups,
                                                  p.lang, FACET_VALUES)

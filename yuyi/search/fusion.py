@@ -52,14 +52,21 @@ def weighted_fusion(legs: dict[str, list[Hit]], weights: dict[str, float], windo
     return scores
 
 
-def explain(chunk_id: str, legs: dict[str, list[Hit]], fusion: str | None, weights: dict[str, float],
-            score: float, window: int = NORM_WINDOW, exact_dense: dict[str, float] | None = None) -> dict:
-    """How one chunk's score was made: per leg its raw score and rank (None: that leg did not
-    find it), and for hybrid its share of the fused score."""
+def explainer(legs: dict[str, list[Hit]], fusion: str | None, weights: dict[str, float],
+              window: int = NORM_WINDOW, exact_dense: dict[str, float] | None = None):
+    """`explain(chunk_id, score)` for one search: the legs are indexed and normalised once, not
+    once per result."""
     found = {leg: {h.chunk_id: h for h in hits} for leg, hits in legs.items()}
     norms = normalised(legs, window, exact_dense) if fusion == "weighted" else {}
+    return lambda chunk_id, score: _explain(chunk_id, score, found, norms, fusion, weights, window, exact_dense)
+
+
+def _explain(chunk_id: str, score: float, found: dict, norms: dict, fusion: str | None, weights: dict[str, float],
+             window: int, exact_dense: dict[str, float] | None) -> dict:
+    """How one chunk's score was made: per leg its raw score and rank (None: that leg did not
+    find it), and for hybrid its share of the fused score."""
     parts: dict[str, dict] = {}
-    for leg in legs:
+    for leg in found:
         hit = found[leg].get(chunk_id)
         part: dict = {"score": round(hit.score, 6) if hit else None, "rank": hit.rank if hit else None}
         if hit is None and leg == "dense" and exact_dense and chunk_id in exact_dense:
