@@ -206,6 +206,13 @@ class Collection:
         """One document with its chunks, or None."""
         return self.store.get_document(self.follow(), doc_id)
 
+    def backup(self, out: str | Path) -> dict:
+        """One portable archive of this collection, taken while it serves (see
+        yuyi.index.ingest.backup; `yuyi.index.restore_collection` puts it into any store)."""
+        from yuyi.index.ingest.backup import backup_collection
+
+        return backup_collection(self.store, self.follow(), out)
+
     def remove_missing(self, root: str | Path, keep: set[str]) -> list[str]:
         """`--sync`: delete the documents read from files under the folder `root` whose ids are
         not in `keep` (their files are gone or no longer selected); returns their ids."""

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from yuyi.cli import (
+    backup,
     bench,
     bench_commands,
     config,
@@ -36,6 +37,8 @@ app = typer.Typer(
 app.add_typer(models.app, name="models")
 app.add_typer(text.app, name="text")
 app.add_typer(index.collections_app, name="collections")
+index.collections_app.command("backup")(backup.collections_backup)
+index.collections_app.command("restore")(backup.collections_restore)
 app.command("index")(files.index)
 app.command("extract")(files.extract)
 app.command("documents")(files.documents)

@@ -20,7 +20,7 @@ from yuyi.search import params as P
 JSON_FIELDS = ("id", "doc_id", "score", "rank", "text", "metadata", "ranks", "lang", "start", "end", "highlights",
                "source", "matched_chunks", "rerank_score", "explain")
 
-collections_app = typer.Typer(help="List, inspect and drop collections.", no_args_is_help=True)
+collections_app = typer.Typer(help="List, inspect, drop, back up and restore collections.", no_args_is_help=True)
 
 
 def _store(uri: str | None):

@@ -44,7 +44,22 @@ def open_store(uri: str | None = None) -> Store:
     return LocalStore(uri.removeprefix("local:"))
 
 
+def backup_collection(store: Store, name: str, out, progress=None) -> dict:
+    """See yuyi.index.ingest.backup: one portable archive of a collection, taken while it serves."""
+    from yuyi.index.ingest.backup import backup_collection as run
+
+    return run(store, name, out, progress)
+
+
+def restore_collection(archive, store: Store, name: str | None = None, progress=None) -> dict:
+    """See yuyi.index.ingest.backup: an archive into any store, without re-embedding."""
+    from yuyi.index.ingest.backup import restore_collection as run
+
+    return run(archive, store, name, progress)
+
+
 __all__ = [
+    "backup_collection", "restore_collection",
     "ChunkRecord", "CollectionInfo", "CollectionNotFound", "DocumentState", "Hit", "ModelMismatch", "Store",
     "StoreError", "open_store",
 ]

@@ -5,6 +5,7 @@ switching is one setting (`--store`)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +103,7 @@ class Store(ABC):
 
     backend: str = "abstract"
     supports_aliases: bool = False  # `yuyi migrate` (see yuyi.index.ingest.migrate)
+    export_skipped: int = 0  # documents the last `export_documents` left out (caught half-written)
 
     @abstractmethod
     def create_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None: ...
@@ -189,6 +191,12 @@ class Store(ABC):
                     lang: str | None = None):
         """Every chunk the restriction selects: {"doc_id", "lang", "source", "metadata"} each."""
         raise StoreError(f"{self.backend} store cannot count facets")
+
+    def export_documents(self, name: str) -> Iterator[tuple[DocumentState, list[ChunkRecord]]]:
+        """Every document with its chunks (text, metadata, ACL, keyword tokens, vector), for
+        `yuyi collections backup`: one consistent instant where the backend offers it (embedded:
+        a SQLite snapshot), else each document complete and consistent (Milvus)."""
+        raise StoreError(f"{self.backend} store cannot export its collections")
 
     def dense_scores(self, name: str, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, float] | None:
         """Exact cosines of the query with these chunks (hybrid search scores a chunk only the

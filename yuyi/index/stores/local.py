@@ -314,6 +314,15 @@ class LocalStore(Store):
             finally:
                 copy.close()
 
+    def export_documents(self, name: str) -> Iterator[tuple[DocumentState, list[ChunkRecord]]]:
+        """From a SQLite online backup taken in one step: no lock is held while it is read."""
+        from yuyi.index.stores.local_snapshot import snapshot_documents
+
+        col = self._col(name)
+        with col.lock:
+            dim = col.dense.dim
+        yield from snapshot_documents(col.path / "yuyi.sqlite", self.root, dim)
+
     def iter_texts(self, name: str, batch: int = 2000) -> Iterator[str]:
         """Every chunk's text, in batches, without holding the lock between them."""
         last = 0

@@ -195,14 +195,47 @@ class MilvusStore(MilvusAliases, Store):
         return int(res[0]["count(*)"]) if res else 0
 
     def _query_all(self, name: str, filter: str, fields: list[str]) -> list[dict]:
-        out, offset = [], 0
-        while True:
-            page = self.client.query(name, filter=filter or 'chunk_id != ""', output_fields=fields,
-                                     limit=1000, offset=offset, **STRONG)
-            out += page
-            if len(page) < 1000:
-                return out
-            offset += 1000
+        return [row for page in self._pages(name, filter, fields) for row in page]
+
+    def _pages(self, name: str, filter: str, fields: list[str], size: int = 1000):
+        """Every matching row, a page at a time, by primary-key iteration: offset paging stops at
+        Milvus's 16,384-row query window (`quota.maxQueryResultWindow`)."""
+        it = self.client.query_iterator(name, batch_size=size, filter=filter or 'chunk_id != ""',
+                                        output_fields=fields, **STRONG)
+        try:
+            while page := self._next_page(it):
+                yield page
+        finally:
+            it.close()
+
+    def _next_page(self, it) -> list[dict]:
+        try:
+            return it.next()
+        except Exception as exc:
+            raise StoreError(f"Milvus at {self.uri} failed while reading rows: {failure_reason(exc)}") from exc
+
+    def export_documents(self, name: str):
+        """Documents whose chunks all agree (one content hash, all n present), read by primary key
+        while writes go on: one written meanwhile comes out whole in its old or new version, one
+        caught half-written is left out (a backup counts it). Keyword tokens are re-derived from
+        the text (Milvus keeps only their digests)."""
+        from yuyi.text import analyse
+
+        name = self._check(name)
+        pending: dict[str, list[dict]] = {}
+        self.export_skipped = 0
+        for page in self._pages(name, "", [*OUTPUT, "norm_text", "doc_hash", "n_chunks", "dense"]):
+            for row in page:
+                rows = pending.setdefault(row["doc_id"], [])
+                rows.append(row)
+                if len(rows) == row["n_chunks"] and len({r["doc_hash"] for r in rows}) == 1:
+                    del pending[row["doc_id"]]
+                    rows.sort(key=lambda r: int(r["chunk_id"].rsplit("#", 1)[1]))
+                    yield (DocumentState(row["doc_id"], row["doc_hash"], len(rows)),
+                           [ChunkRecord(r["chunk_id"], r["doc_id"], r["text"], r["norm_text"], r["lang"], r["start"],
+                                        r["end"], analyse(r["text"]).tokens, np.asarray(r["dense"], np.float32),
+                                        r["source"], r["metadata"] or {}, list(r["acl"])) for r in rows])
+        self.export_skipped = len(pending)
 
     def drop_collection(self, name: str) -> None:
         """Drop a collection; an alias takes every version behind it (see milvus_aliases)."""
