@@ -5,11 +5,17 @@ candidates to fill k, and the exact search over the rows that pass then needed t
 from SQLite: 70k rows of a 1M-chunk collection took ~400 ms to read. Gathering them from this
 file (the page cache keeps it warm) takes a few milliseconds. Row ids only grow and a row's
 vector never changes (a replaced chunk gets a new row id), so the file is valid up to the
-highest row id written (`max_rowid`, saved beside it) and is caught up from SQLite above that."""
+highest row id written (`max_rowid`, saved beside it) and is caught up from SQLite above that.
+
+Other processes (a server, a CLI search or backup) may map the same file: it is only ever grown
+in place, never shrunk or truncated (that kills another mapper with SIGBUS), its checksum covers
+the rows up to the saved watermark (rows above may be written by anyone at any time), and a
+damaged file is replaced by a new one through a rename, which leaves other mappers their copy."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +28,7 @@ class VectorFile:
         self.file, self.state_file, self.dim = path / "vectors.f16", path / "vectors.json", dim
         self.mm: np.memmap | None = None
         self.max_rowid = 0
+        self.inode = -1  # of the file mapped (another process may have swapped in a rebuilt one)
 
     def open(self, above) -> None:
         """Map the file and write the rows above the saved watermark (`above(rowid)` → keys, vectors)."""
@@ -30,9 +37,13 @@ class VectorFile:
             saved = int(state["max_rowid"])
         except (OSError, ValueError, KeyError, TypeError):
             state, saved = {}, 0
-        if not self.file.exists() or saved == 0 or not intact([self.file], state.get("files"), "vector file"):
-            self.file.write_bytes(b"")
+        if not self.file.exists() or saved == 0 or not intact([self.file], state.get("files"), "vector file",
+                                                              prefix=True):
+            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(b"")
+            tmp.replace(self.file)
             saved = 0
+        self.inode = self.file.stat().st_ino
         rows = self.file.stat().st_size // (2 * self.dim)
         self.mm = np.memmap(self.file, dtype=np.float16, mode="r+", shape=(rows, self.dim)) if rows else None
         self.max_rowid = min(saved, rows - 1) if rows else 0
@@ -55,7 +66,10 @@ class VectorFile:
             self.mm.flush()
             self.mm = None
         with self.file.open("r+b") as f:
-            f.truncate(rows * 2 * self.dim)
+            size = os.fstat(f.fileno()).st_size  # another process may have grown it further: never shrink
+            rows = max(rows, size // (2 * self.dim))
+            if rows * 2 * self.dim > size:
+                f.truncate(rows * 2 * self.dim)
         self.mm = np.memmap(self.file, dtype=np.float16, mode="r+", shape=(rows, self.dim))
 
     def covers(self, rowids: np.ndarray) -> bool:
@@ -75,6 +89,12 @@ class VectorFile:
         if self.mm is None:
             return
         self.mm.flush()
-        tmp = self.state_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"max_rowid": self.max_rowid, "files": fingerprint([self.file])}))
+        try:
+            if os.stat(self.file).st_ino != self.inode:
+                return  # another process rebuilt the file: the one on disk is its, not the one mapped here
+        except OSError:
+            return
+        prefix = (self.max_rowid + 1) * 2 * self.dim
+        tmp = self.state_file.with_name(f"{self.state_file.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"max_rowid": self.max_rowid, "files": fingerprint([self.file], prefix)}))
         tmp.replace(self.state_file)
