@@ -80,7 +80,7 @@ def main() -> None:
     try:
         app()
     except YuyiError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)  # one line in logs
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
