@@ -12,6 +12,7 @@ import numpy as np
 
 from yuyi.index.stores.checksums import fingerprint, intact, log
 from yuyi.index.stores.local_vectors import VectorFile
+from yuyi.index.stores.usearch_loader import usearch_index
 
 # usearch's defaults (16 links, expansion 64) gave recall@10 0.96 on real e5 vectors; these
 # reach ~0.99 while queries stay around a millisecond.
@@ -83,9 +84,7 @@ class DenseIndex:
         self.vectors: VectorFile | None = None  # opened with the HNSW index
 
     def _new(self):
-        from usearch.index import Index
-
-        return Index(ndim=self.dim, metric="cos", dtype=self.dtype, **self.hnsw)
+        return usearch_index().Index(ndim=self.dim, metric="cos", dtype=self.dtype, **self.hnsw)
 
     def hnsw_index(self, gen: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]],
                    live: Callable[[], np.ndarray], above: Callable[[int], tuple[np.ndarray, np.ndarray]]):

@@ -78,7 +78,9 @@ class VectorFile:
     def top(self, rowids: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
         """The `n` rows among `rowids` nearest to `q` by cosine, searched exactly in float16 by
         usearch's SIMD kernels (numpy's float16 → float32 conversion alone took 100 ms for 70k rows)."""
-        from usearch.index import search
+        from yuyi.index.stores.usearch_loader import usearch_index
+
+        search = usearch_index().search
 
         rowids = np.asarray(rowids, dtype=np.int64)
         sub = np.take(self.mm, rowids, axis=0)
