@@ -48,6 +48,10 @@ class CollectionNotFound(StoreError):
     code = "collection_not_found"
 
 
+class CollectionExists(StoreError):
+    code = "collection_exists"
+
+
 class ModelMismatch(StoreError):
     """A collection's vectors come from one model; mixing another would make scores meaningless."""
 
@@ -140,8 +144,11 @@ class Store(ABC):
     def ensure_collection(self, name: str, model: str, dim: int, normalize: bool = True) -> None:
         """Create the collection, or check that an existing one uses the same model."""
         if not self.has_collection(name):
-            self.create_collection(name, model, dim, normalize)
-            return
+            try:
+                self.create_collection(name, model, dim, normalize)
+                return
+            except CollectionExists:  # another process created it a moment ago: check it as any other
+                pass
         info = self.info(name)
         if info.model != model or info.dim != dim:
             raise model_mismatch(name, f"{info.model} (dim {info.dim})", f"{model} (dim {dim})")
@@ -149,6 +156,11 @@ class Store(ABC):
     @abstractmethod
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
         """Atomically (per call) replace all chunks of these documents and record their hashes."""
+
+    def add_new_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
+        """Write documents the collection does not hold yet (a restore into a collection just
+        created): a store may skip looking for old chunks to replace."""
+        self.replace_documents(name, docs, chunks)
 
     @abstractmethod
     def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]: ...

@@ -14,6 +14,7 @@ rebuilt from SQLite. Nothing acknowledged can be lost.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import threading
@@ -28,6 +29,7 @@ from yuyi.index.stores import filters
 from yuyi.index.stores.aliases import AliasFile
 from yuyi.index.stores.base import (
     ChunkRecord,
+    CollectionExists,
     CollectionInfo,
     CollectionNotFound,
     DocumentState,
@@ -95,19 +97,29 @@ class LocalStore(Store):
         meta = {"model": model, "dim": int(dim), "normalize": bool(normalize), "generation": 0,
                 "created": time.time(), "schema": 1,
                 "index_params": {**HNSW, "dtype": HNSW_DTYPE, "exact_max": EXACT_MAX}}
-        with self._lock:  # nobody opens it before its metadata is written
+        with self._lock:
             if (path / "yuyi.sqlite").exists() or name in self.aliases.read()["aliases"]:
-                raise StoreError(f"collection {name!r} already exists")
-            path.mkdir(parents=True, exist_ok=True)
-            col = LocalCollection(path)
+                raise CollectionExists(f"collection {name!r} already exists")
+            # Made complete in a hidden folder, then renamed into place in one step: another process
+            # never opens it before its metadata is written, and of two creating it at once one wins.
+            self.root.mkdir(parents=True, exist_ok=True)
+            staging = self.root / f".creating-{name}-{os.getpid()}-{time.time_ns()}"
+            staging.mkdir()
+            col = LocalCollection(staging)
             col.content.db.execute("BEGIN")
             col.content.set_meta(meta)
             col.content.db.execute("COMMIT")
-            self._open[name] = col
+            col.close()
+            try:
+                staging.rename(path)  # fails when another process's collection is there already
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise CollectionExists(f"collection {name!r} already exists") from exc
+            self._open[name] = LocalCollection(path)
 
     def list_collections(self) -> list[str]:
         """Collections by the names clients use: an alias instead of the versions behind it."""
-        physical = {p.name for p in self.root.iterdir() if (p / "yuyi.sqlite").exists()}
+        physical = {p.name for p in self.root.iterdir() if (p / "yuyi.sqlite").exists() and not p.name.startswith(".")}
         return sorted((physical - self.aliases.hidden()) | set(self.aliases.read()["aliases"]))
 
     def has_collection(self, name: str) -> bool:
