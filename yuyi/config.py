@@ -33,6 +33,8 @@ SETTINGS = {s.name: s for s in (
     Setting("data_dir", "the evaluation datasets (default ../shared/data)"),
     Setting("model_source", "auto, offline (bundled packages only) or hub", ("auto", "offline", "hub")),
     Setting("milvus_token", "token for a Milvus server"),
+    Setting("milvus_consistency", "session (default: a read waits only for writes it must see; see "
+            "yuyi.index.stores.consistency) or strong (every read waits for every write)", ("session", "strong")),
     Setting("api_keys", "the server's API key file"),
 )}
 

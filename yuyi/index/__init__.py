@@ -30,7 +30,7 @@ def open_store(uri: str | None = None) -> Store:
     if uri.startswith(("http://", "https://", "tcp://")):
         from yuyi.index.stores.milvus import MilvusStore
 
-        return MilvusStore(uri, token=get_setting("milvus_token"))
+        return MilvusStore(uri, token=get_setting("milvus_token"), consistency=get_setting("milvus_consistency"))
     if uri.startswith("milvus-lite:") or uri.endswith(".db"):
         from pathlib import Path
 

@@ -5,7 +5,10 @@ A plain ASGI middleware, so it acts before anything reads the body:
   counted as it streams in and refused the moment it passes the limit, never buffered whole;
 - a `/v1/` (or `/v2/`) request without a valid key is answered 401 before its body is read;
 - metrics are labelled by route template (`/v1/collections/{name}/search`) or `unmatched`, and
-  methods outside the HTTP set become `OTHER`, so no caller can grow `/metrics`.
+  methods outside the HTTP set become `OTHER`, so no caller can grow `/metrics`;
+- read-your-writes across replicas (yuyi.index.stores.consistency): a response to a request
+  that wrote carries `X-Yuyi-Write-Token`; a request sending one back as `X-Yuyi-Read-After`
+  reads at least that write, on whichever replica it lands.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Callable
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yuyi.errors import InputError
+from yuyi.index.stores.consistency import parse_token, reading_after, recording_writes
 from yuyi.serve.errors import error_response
 from yuyi.serve.metrics import Metrics
 from yuyi.serve.settings import ServeSettings
@@ -40,6 +45,7 @@ class Guard:
         status = {"code": 500, "started": False}
         limit = self._limit(scope)
         exceeded = {"yes": False}
+        writes: dict = {}
 
         async def counted_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -50,7 +56,10 @@ class Guard:
                 # W3C Server-Timing: the server's own time to the response head, so a client (or the
                 # browser's devtools) can tell it apart from the network and its own overhead.
                 took = f"app;dur={(time.perf_counter() - t0) * 1000:.1f}".encode()
-                message = {**message, "headers": [*message.get("headers", []), (b"server-timing", took)]}
+                extra = [(b"server-timing", took)]
+                if writes.get("token"):
+                    extra.append((b"x-yuyi-write-token", str(writes["token"]).encode()))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         early = self._refuse_early(scope)
@@ -78,7 +87,9 @@ class Guard:
                 await counted_send(message)
 
             try:
-                await self.app(scope, limited_receive, guarded_send)
+                with reading_after(self._read_after(scope)), recording_writes() as box:
+                    writes = box
+                    await self.app(scope, limited_receive, guarded_send)
             except BodyTooLarge:
                 exceeded["yes"] = True
             if exceeded["yes"] and not status["started"]:
@@ -101,10 +112,18 @@ class Guard:
                 return error_response(400, "bad_content_length", "Content-Length must be a non-negative integer")
             if int(length) > self._limit(scope):
                 return self._too_large(scope)
+        try:
+            self._read_after(scope)
+        except InputError as exc:
+            return error_response(400, "bad_read_after", str(exc))
         if self.settings.api_keys and scope["path"].startswith(("/v1/", "/v2/")) and self._key(scope) is None:
             return error_response(401, "unauthorized", "missing or invalid API key (send `Authorization: Bearer KEY`)",
                                   {"WWW-Authenticate": "Bearer"})
         return None
+
+    @staticmethod
+    def _read_after(scope: Scope) -> int:
+        return parse_token(dict(scope.get("headers") or []).get(b"x-yuyi-read-after", b"").decode("latin-1"))
 
     def _key(self, scope: Scope):
         if not self.settings.api_keys:

@@ -29,7 +29,7 @@ from yuyi.index.stores.base import RESERVED_META, ChunkRecord, DocumentState, St
 FORMAT, VERSION = "yuyi-backup", 1
 BATCH_CHUNKS = 5_000  # chunks per archive member pair (bounds memory on both sides)
 # Settings that describe one store's internals or an operation in flight, not the collection.
-NOT_PORTABLE = ("index_params", "keyword", "alias_history", "migration")
+NOT_PORTABLE = ("index_params", "dense_index", "keyword", "alias_history", "migration")
 
 Progress = Callable[[int], None]  # called with the number of chunks just handled
 
@@ -176,7 +176,7 @@ def restore_collection(archive: str | Path, store: Store, name: str | None = Non
                 mat = np.load(io.BytesIO(_member(tar, vec_member, manifest["files"][vec_member], archive)),
                               allow_pickle=False)
                 states, chunks = _records(lines.decode("utf-8"), mat)
-                store.replace_documents(target, states, chunks)
+                store.add_new_documents(target, states, chunks)
                 if progress:
                     progress(len(chunks))
         store.flush(target)

@@ -12,9 +12,15 @@ indexed only when all its chunks agree, so an interrupted write is simply redone
 
 Servers differ: the version is read on connect. BM25 needs Milvus 2.5; on an older server a
 collection is created dense-only (its stored default mode is dense) and keyword or hybrid
-search is refused naming the version needed. Every collection is created with Strong
-consistency and reads ask for it: Milvus's default (Bounded) lets a read miss the write just
-acknowledged, which Milvus Lite never shows. A create that fails leaves no collection behind.
+search is refused naming the version needed. A create that fails leaves no collection behind.
+
+Reads: Milvus's default (Bounded) lets a read miss the write just acknowledged, and Strong waits
+for the next time tick on every read (~200 ms on 2.3.5). Reads here are session-consistent with
+write tokens (yuyi.index.stores.consistency): they wait only for this handle's own writes and
+for a write whose token the caller passes; `consistency="strong"` restores Strong everywhere.
+Dense index: HNSW with explicit M / efConstruction and a search `ef` stored with the collection,
+chosen on the real 2.3.5 server (benchmarks/milvus_latency.py); collections made before keep
+AUTOINDEX and its defaults.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import numpy as np
 from yuyi.index.stores import filters
 from yuyi.index.stores.base import (
     ChunkRecord,
+    CollectionExists,
     CollectionInfo,
     CollectionNotFound,
     DocumentState,
@@ -36,6 +43,7 @@ from yuyi.index.stores.base import (
     check_meta_key,
     validate_name,
 )
+from yuyi.index.stores.consistency import READ_AFTER, note_write
 from yuyi.index.stores.milvus_aliases import MilvusAliases
 from yuyi.index.stores.milvus_support import (
     MAX_TEXT_BYTES,
@@ -50,12 +58,18 @@ from yuyi.index.stores.milvus_support import (
 OUTPUT = ["chunk_id", "doc_id", "text", "lang", "source", "start", "end", "metadata", "acl"]
 BM25_SINCE = (2, 5)
 STRONG = {"consistency_level": "Strong"}
+# Measured on Milvus 2.3.5 at 20k real e5 chunks (benchmarks/milvus_latency.py), recall@10 vs
+# exact: AUTOINDEX 0.80; HNSW M=16 ef 64/128 0.952/0.987; M=32 ef 32/64/128 0.935/0.978/0.994,
+# all at p50 2.5-2.9 ms (the RPC dominates), builds alike (37-40 s).
+DENSE_INDEX = {"index_type": "HNSW", "params": {"M": 32, "efConstruction": 200}}
+SEARCH_EF = 128
 
 
 class MilvusStore(MilvusAliases, Store):
     backend = "milvus"
 
-    def __init__(self, uri: str, token: str | None = None) -> None:
+    def __init__(self, uri: str, token: str | None = None, consistency: str | None = None,
+                 dense_index: dict | None = None) -> None:
         import logging
 
         from pymilvus import MilvusClient
@@ -63,6 +77,10 @@ class MilvusStore(MilvusAliases, Store):
         # pymilvus logs every failed RPC with a full traceback to stderr; the StoreError says it once.
         logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.uri = uri
+        self.consistency = consistency or "session"
+        self.dense_index = dense_index or DENSE_INDEX  # for new collections
+        self._last_write = 0  # newest write timestamp of this handle (-1: unknown, so reads are Strong)
+        self._ef: dict[str, int | None] = {}  # per collection: HNSW search ef (None: AUTOINDEX)
         for attempt in range(3):  # a gRPC GOAWAY (seen from milvus-lite under many clients) is transient
             try:
                 self.client = CheckedClient(MilvusClient(uri=uri, token=token or ""), uri)
@@ -105,7 +123,7 @@ class MilvusStore(MilvusAliases, Store):
         """Dense + BM25 legs (dense only below Milvus 2.5); nothing is left behind on failure."""
         name = validate_name(name.removeprefix("="))
         if self.client.has_collection(name):
-            raise StoreError(f"collection {name!r} already exists")
+            raise CollectionExists(f"collection {name!r} already exists")
         try:
             self._create(name, model, dim, normalize)
         except Exception as exc:
@@ -135,7 +153,7 @@ class MilvusStore(MilvusAliases, Store):
         s.add_field("acl", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=256, max_length=128)
         s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
         idx = self.client.prepare_index_params()
-        idx.add_index(field_name="dense", index_type="AUTOINDEX", metric_type="COSINE")
+        idx.add_index(field_name="dense", metric_type="COSINE", **self.dense_index)
         if self.has_bm25:
             from pymilvus import Function, FunctionType
 
@@ -146,7 +164,9 @@ class MilvusStore(MilvusAliases, Store):
                                     output_field_names=["sparse"]))
             idx.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         self.client.create_collection(name, schema=s, index_params=idx, **STRONG)
-        meta = {"yuyi": 1, "model": model, "dim": dim, "normalize": normalize, "keyword": self.has_bm25}
+        meta = {"yuyi": 1, "model": model, "dim": dim, "normalize": normalize, "keyword": self.has_bm25,
+                "dense_index": {"type": self.dense_index["index_type"], **self.dense_index.get("params", {}),
+                                **({"ef": SEARCH_EF} if self.dense_index["index_type"] == "HNSW" else {})}}
         if not self.has_bm25:
             meta["search_defaults"] = {"mode": "dense"}
         self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
@@ -189,9 +209,48 @@ class MilvusStore(MilvusAliases, Store):
         meta = self._meta(name)
         meta[check_meta_key(key)] = value
         self.client.alter_collection_properties(name, properties={"yuyi.meta": json.dumps(meta)})
+        self._ef.pop(name, None)
+
+    def forget_meta(self) -> None:
+        """Drop cached per-collection settings (another process changed them)."""
+        self._ef.clear()
+
+    # ---- consistency (yuyi.index.stores.consistency) -------------------------------------------
+    def _read(self) -> dict:
+        """Strong, or wait only for this handle's last write and the caller's write token."""
+        if self.consistency == "strong" or self._last_write < 0:
+            return STRONG
+        return {"consistency_level": "Customized", "guarantee_timestamp": max(self._last_write, READ_AFTER.get()) or 1}
+
+    def _wrote(self) -> None:
+        """Record a timestamp at least as new as the write just acknowledged: one allocated by the
+        server now (Milvus 2.3.5 answers a delete with timestamp 0, so the write's own is not
+        always known). A server that cannot allocate one (Milvus Lite) gets Strong reads."""
+        ts = 0
+        if self._last_write >= 0:
+            try:
+                ts = int(self.client._get_connection().alloc_timestamp())
+            except Exception:
+                ts = 0
+        if ts <= 0:
+            self._last_write = -1
+            return
+        self._last_write = max(self._last_write, ts)
+        note_write(ts)
+
+    def write_token(self) -> str | None:
+        """The token of this handle's newest write: pass it to `reading_after` (or HTTP's
+        X-Yuyi-Read-After) in another process to see that write."""
+        return str(self._last_write) if self._last_write > 0 else None
+
+    def _search_ef(self, name: str) -> int | None:
+        if name not in self._ef:
+            index = self._meta(name).get("dense_index") or {}
+            self._ef[name] = int(index["ef"]) if index.get("type") == "HNSW" and "ef" in index else None
+        return self._ef[name]
 
     def _count(self, name: str) -> int:
-        res = self.client.query(name, filter="", output_fields=["count(*)"], **STRONG)
+        res = self.client.query(name, filter="", output_fields=["count(*)"], **self._read())
         return int(res[0]["count(*)"]) if res else 0
 
     def _query_all(self, name: str, filter: str, fields: list[str]) -> list[dict]:
@@ -201,7 +260,7 @@ class MilvusStore(MilvusAliases, Store):
         """Every matching row, a page at a time, by primary-key iteration: offset paging stops at
         Milvus's 16,384-row query window (`quota.maxQueryResultWindow`)."""
         it = self.client.query_iterator(name, batch_size=size, filter=filter or 'chunk_id != ""',
-                                        output_fields=fields, **STRONG)
+                                        output_fields=fields, **self._read())
         try:
             while page := self._next_page(it):
                 yield page
@@ -252,6 +311,14 @@ class MilvusStore(MilvusAliases, Store):
 
     # ---- writes -------------------------------------------------------------------------------
     def replace_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
+        self._write_rows(name, docs, chunks, replace=True)
+
+    def add_new_documents(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord]) -> None:
+        """No old chunks to delete: on 2.3.5 each delete by expression costs a query (~0.3 s per 200
+        documents), most of a restore's time."""
+        self._write_rows(name, docs, chunks, replace=False)
+
+    def _write_rows(self, name: str, docs: list[DocumentState], chunks: list[ChunkRecord], replace: bool) -> None:
         name = self._check(name)
         keyword = self._has_keyword(name)
         states = {d.doc_id: d for d in docs}
@@ -268,14 +335,15 @@ class MilvusStore(MilvusAliases, Store):
             if keyword:
                 rows[-1]["kw"] = " ".join(token_digest(t) for t in c.tokens) or "k0"
         if rows:
-            self.client.upsert(name, rows)
+            (self.client.upsert if replace else self.client.insert)(name, rows)
         keep = [c.chunk_id for c in chunks]
-        ids = list(states)
+        ids = list(states) if replace else []
         for i in range(0, len(ids), 200):
             expr = f"doc_id in {quote_list(ids[i:i + 200])}"
             if keep:
                 expr += f" and not (chunk_id in {quote_list(keep)})"
             self.client.delete(name, filter=expr)
+        self._wrote()
 
     def document_states(self, name: str, doc_ids: list[str]) -> dict[str, DocumentState]:
         name = self._check(name)
@@ -304,6 +372,7 @@ class MilvusStore(MilvusAliases, Store):
         expr = " or ".join(f"({c})" for c in clauses) if clauses else 'chunk_id == ""'
         before = self._count(name)
         self.client.delete(name, filter=expr)
+        self._wrote()
         return before - self._count(name)
 
     # ---- reads --------------------------------------------------------------------------------
@@ -311,7 +380,7 @@ class MilvusStore(MilvusAliases, Store):
         name = self._check(name)
         if not chunk_ids:
             return {}
-        rows = self.client.get(name, ids=list(chunk_ids), output_fields=OUTPUT, **STRONG)
+        rows = self.client.get(name, ids=list(chunk_ids), output_fields=OUTPUT, **self._read())
         return {r["chunk_id"]: {k: r.get(k) for k in OUTPUT} for r in rows}
 
     def list_documents(self, name: str, after: str = "", limit: int = 100, filter: str | None = None
@@ -344,9 +413,12 @@ class MilvusStore(MilvusAliases, Store):
     def dense_search(self, name: str, vector: np.ndarray, k: int, filter: str | None = None,
                      groups: list[str] | None = None, lang: str | None = None) -> list[Hit]:
         name = self._check(name)
+        params: dict = {"metric_type": "COSINE"}
+        if (ef := self._search_ef(name)) is not None:
+            params["params"] = {"ef": max(ef, k)}  # HNSW needs ef >= k
         res = self.client.search(name, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="dense",
-                                 limit=k, filter=self._filter_expr(filter, groups, lang),
-                                 search_params={"metric_type": "COSINE"}, output_fields=["chunk_id"], **STRONG)
+                                 limit=k, filter=self._filter_expr(filter, groups, lang), search_params=params,
+                                 output_fields=["chunk_id"], **self._read())
         return [Hit(h["chunk_id"], float(h["distance"]), i + 1) for i, h in enumerate(res[0])]
 
     def keyword_search(self, name: str, tokens: list[str], k: int, filter: str | None = None,
@@ -360,7 +432,7 @@ class MilvusStore(MilvusAliases, Store):
             return []
         res = self.client.search(name, data=[" ".join(token_digest(t) for t in tokens)], anns_field="sparse",
                                  limit=k, filter=self._filter_expr(filter, groups, lang),
-                                 search_params={"metric_type": "BM25"}, output_fields=["chunk_id"], **STRONG)
+                                 search_params={"metric_type": "BM25"}, output_fields=["chunk_id"], **self._read())
         # Milvus Lite reports BM25 scores negated; the order is already best-first.
         return [Hit(h["chunk_id"], abs(float(h["distance"])), i + 1) for i, h in enumerate(res[0])]
 
