@@ -21,6 +21,7 @@ from yuyi.index.stores.base import (
     Store,
     StoreError,
 )
+from yuyi.index.stores.consistency import reading_after  # read-your-writes across replicas
 
 
 def open_store(uri: str | None = None) -> Store:
@@ -59,7 +60,7 @@ def restore_collection(archive, store: Store, name: str | None = None, progress=
 
 
 __all__ = [
-    "backup_collection", "restore_collection",
+    "backup_collection", "restore_collection", "reading_after",
     "ChunkRecord", "CollectionInfo", "CollectionNotFound", "DocumentState", "Hit", "ModelMismatch", "Store",
     "StoreError", "open_store",
 ]
