@@ -140,7 +140,8 @@ def test_bench_on_a_small_corpus_writes_reports_and_recommends(tmp_path):
     payload = json.loads((out / "bench.json").read_text())
     by_model = {x["model"]: x for x in payload["results"]}
     assert "error" in by_model["m3e-base"]  # not available offline: reported, not fatal
-    e5, minilm = by_model["multilingual-e5-small"], by_model["all-MiniLM-L6-v2"]
+    # a bare name runs on the configured backend (INT8 by default), as index/search/serve run it
+    e5, minilm = by_model["multilingual-e5-small@onnx-int8"], by_model["all-MiniLM-L6-v2@onnx-int8"]
     for res in (e5, minilm):
         assert [m["mode"] for m in res["modes"]] == ["dense", "keyword", "hybrid"]
         assert res["peak_rss_mb"] > 100 and res["index_mb"]["total"] > 0 and res["encode_docs_per_s"] > 0
@@ -149,10 +150,10 @@ def test_bench_on_a_small_corpus_writes_reports_and_recommends(tmp_path):
     assert keyword["peak_rss_mb"] == e5["keyword_peak_rss_mb"] < dense_row["peak_rss_mb"] - 200  # no model loaded
     dense = {name: next(m for m in res["modes"] if m["mode"] == "dense")["ndcg@10"] for name, res in by_model.items()
              if "modes" in res}
-    assert dense["multilingual-e5-small"] > dense["all-MiniLM-L6-v2"] + 0.3  # the English-only model on Chinese
+    assert dense["multilingual-e5-small@onnx-int8"] > dense["all-MiniLM-L6-v2@onnx-int8"] + 0.3  # English-only model
     assert payload["context"]["queries"]["qrels_source"] == "silver"
-    assert payload["recommendation"]["model"] == "multilingual-e5-small"
-    assert "all-MiniLM-L6-v2 (does not cover zh)" in payload["recommendation"]["excluded"]
+    assert payload["recommendation"]["model"] == "multilingual-e5-small@onnx-int8"
+    assert "all-MiniLM-L6-v2@onnx-int8 (does not cover zh)" in payload["recommendation"]["excluded"]
     md = (out / "bench.md").read_text()
     assert "## Recommendation" in md and "break-even" in md and "silver" in md
     assert (out / "bench.png").stat().st_size > 5000

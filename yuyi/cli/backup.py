@@ -7,22 +7,11 @@ import json
 
 import typer
 
-from yuyi.cli.common import STORE, console, err_console
+from yuyi.cli.common import STORE, console, err_console, progress_bar
 
 
 def _bar(total: int, label: str):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
-                        transient=True, disable=not err_console.is_terminal)
+    progress = progress_bar("chunks")
     task = progress.add_task(label, total=total or None)
     return progress, lambda n: progress.advance(task, n)
 

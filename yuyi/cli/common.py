@@ -54,6 +54,23 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def progress_bar(counts: str, **fields: object):
+    """The CLI's progress bar on stderr: description, bar, done/total, `counts` (a Rich format
+    string over the task's fields), elapsed and ETA; off when stderr is not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn(counts), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                    console=err_console, transient=True, disable=not err_console.is_terminal)
+
+
 def decode_utf8(data: bytes, where: str) -> str:
     """Decode strictly and say exactly where invalid UTF-8 sits (line and byte)."""
     try:

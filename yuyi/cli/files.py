@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from yuyi.cli.common import BACKEND, DEVICE, STORE, console, err_console
+from yuyi.cli.common import BACKEND, DEVICE, STORE, console, err_console, progress_bar
 from yuyi.errors import InputError
 from yuyi.index.stores.base import MAX_PAGE
 
@@ -128,20 +128,7 @@ class _FileProgress:
         self.committed = 0  # documents written or found unchanged, as the store acknowledged them
 
     def bar(self, total: int, collection: str):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("files · {task.fields[pages]} pages · "
-                                                                  "{task.fields[chunks]} chunks"),
-                                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                 console=err_console, transient=True, disable=not err_console.is_terminal)
+        self.progress = progress_bar("files · {task.fields[pages]} pages · {task.fields[chunks]} chunks")
         self.task = self.progress.add_task(f"indexing into {collection}", total=total or None, pages=0, chunks=0)
         return self.progress
 
