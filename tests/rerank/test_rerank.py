@@ -36,6 +36,8 @@ def test_trained_reranker_is_a_complete_loadable_directory(trained_reranker):
     reranker = load_reranker(str(trained_reranker))
     marker = json.loads((trained_reranker / MARKER).read_text())
     assert marker["base"] == "multilingual-e5-small" and reranker.spec.query_prompt == "query: "
+    # trained without held-out data: unmeasured, said in the marker and the model card
+    assert marker["recommended"] is None and "**Unmeasured**" in (trained_reranker / "README.md").read_text()
     scores = reranker.score("这款手表防水吗", ["防水五十米", "七天无理由退货"])
     assert scores.shape == (2,) and np.all((scores > 0) & (scores < 1)) and scores[0] != scores[1]
 

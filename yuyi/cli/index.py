@@ -71,9 +71,13 @@ def search(
         else:
             coll = open_collection(collection, store, backend=backend)
         if settings.get("rerank"):
-            from yuyi.rerank import cached_reranker
+            from yuyi.rerank import cached_reranker, reranker_verdict
 
             cached_reranker(settings["rerank"], coll.device)  # a reranker that cannot load fails before the search
+            verdict = reranker_verdict(settings["rerank"])
+            if verdict["recommended"] is False:
+                err_console.print(f"[yellow]warning:[/yellow] reranker {settings['rerank']} is marked not "
+                                  f"recommended ({verdict['why']})", highlight=False, soft_wrap=True)
     params = coll.defaults.replace(**settings)  # None: the collection's default
     results = coll.search_many([q for _, q in qs], params)
     if len(results) == 1 and results[0].next_cursor:

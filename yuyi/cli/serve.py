@@ -45,6 +45,8 @@ def serve(
                                      "reranker name.", show_default="none"),
     rerank_budget_ms: float = typer.Option(None, "--rerank-budget-ms", min=1, help="Searches asking for reranking "
                                            "without a budget get this one.", show_default="no budget"),
+    force_rerank: bool = typer.Option(False, "--force-rerank", help="Serve the reranker even when its held-out "
+                                      "numbers (yuyi train --task rerank) say it makes search worse."),
 ) -> None:
     """Serve embeddings (OpenAI-compatible), similarity, collections, search and a search page."""
     from yuyi.cli.common import require_extra
@@ -62,13 +64,15 @@ def serve(
                              model_threads=model_threads,
                              async_ingest_chars=async_ingest_chars, backend=backend, device=device,
                              max_body_bytes=int(max_body_mb * 1024 * 1024), rerank_model=rerank_model,
+                             force_rerank=force_rerank,
                              rerank_budget_ms=rerank_budget_ms, max_upload_bytes=int(max_upload_mb * 1024 * 1024),
                              files_root=_folder(files_root) if files_root else None,
                              ready_message=f"yuyi: ready at http://{host}:{port}/ (search page; API docs at /docs)")
     reranker = None
     if rerank_model:  # loaded here, so a reranker that cannot load fails with a clear message, not mid-start-up
-        from yuyi.rerank import load_reranker
+        from yuyi.rerank import check_adoptable, load_reranker
 
+        check_adoptable(rerank_model, force_rerank)
         reranker = load_reranker(rerank_model, device)
     uvicorn.run(create_app(settings, reranker=reranker), host=host, port=port, log_level="warning", loop="uvloop",
                 http="httptools")

@@ -20,6 +20,30 @@ MARKER = "yuyi_reranker.json"  # written last by `yuyi train --task rerank`: pro
 
 
 
+def reranker_verdict(name: str) -> dict:
+    """What `yuyi train --task rerank` measured of a reranker directory: {"recommended": True,
+    False or None, "why": …}; a catalog or hub reranker was not measured here (None)."""
+    marker = Path(name).expanduser() / MARKER
+    try:
+        body = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"recommended": None, "why": "not measured by yuyi on held-out data"}
+    gate = body.get("gate") or {}
+    return {"recommended": body.get("recommended"), "why": gate.get("why", "trained before rerankers were gated")}
+
+
+def check_adoptable(name: str, force: bool = False) -> dict:
+    """Refuse to serve a reranker that held-out data found worse than retrieval alone (one clear
+    line; `force` overrides). Returns the verdict."""
+    from yuyi.errors import InputError
+
+    verdict = reranker_verdict(name)
+    if verdict["recommended"] is False and not force:
+        raise InputError(f"reranker {name} is marked not recommended ({verdict['why']}): serving it would make search "
+                         "worse; pass --force-rerank to serve it anyway")
+    return verdict
+
+
 def load_reranker(name: str, device: str | None = None, backend: str | None = None) -> Reranker:
     """A reranker by local directory, catalog name (`yuyi models list` shows them) or hub id.
     `backend` (or a `NAME@BACKEND` suffix): torch (default), onnx or onnx-int8 — the ONNX export

@@ -46,7 +46,10 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None, 
                                                         settings.backend)
         rt.store = store or open_store(settings.store)
         if reranker is not None or settings.rerank_model:
-            from yuyi.rerank import load_reranker
+            from yuyi.rerank import check_adoptable, load_reranker
+
+            if reranker is None:
+                check_adoptable(settings.rerank_model, settings.force_rerank)
 
             rt.reranker = reranker or await run_in_threadpool(load_reranker, settings.rerank_model, settings.device)
             await run_in_threadpool(rt.reranker.score, WARMUP_TEXTS[0], WARMUP_TEXTS)  # warm-up + a cost estimate

@@ -61,6 +61,7 @@ class ServeSettings:
     model_threads: int | None = None  # None: default_model_threads(the loaded encoder's backend)
     batching: bool = True
     rerank_model: str | None = None  # a cross-encoder for /v1/rerank and `"rerank"` in search bodies
+    force_rerank: bool = False  # serve a reranker even when held-out data marked it not recommended
     rerank_budget_ms: float | None = None  # searches that ask for reranking without a budget get this one
     cors_origins: tuple[str, ...] = ()
     files_root: str | None = None  # `--files DIR`: results link to their source files under it

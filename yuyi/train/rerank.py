@@ -16,7 +16,7 @@ from yuyi.errors import InputError
 from yuyi.rerank.loading import MARKER as RERANK_MARKER
 from yuyi.train.data import RetrievalData, ScoredPairs, check_retrieval
 from yuyi.train.examples import as_dataset, load_rows, mine_negatives, retrieval_rows, save_rows
-from yuyi.train.rerank_report import DEPTHS, pair_scores, rerank_curve
+from yuyi.train.rerank_report import DEPTHS, gate, pair_scores, rerank_curve
 from yuyi.train.run import RunSpec, _same_run, publish
 from yuyi.train.trainer import TrainOptions, run_trainer, trainable, training_args
 
@@ -66,15 +66,21 @@ def run_rerank(spec: RunSpec, retriever: str, resume: bool = False, log=print) -
         held = rerank_curve(finder, reranker, spec.held, work)
     elif isinstance(spec.held, ScoredPairs):
         held = pair_scores(finder, reranker, spec.held)
+    verdict = gate(held)
+    if verdict["recommended"] is False:
+        log(f"warning: this reranker makes held-out search worse ({verdict['why']}); it is marked not recommended "
+            "and `yuyi serve --rerank-model` refuses it without --force-rerank")
     seen = result.steps * spec.options.batch_size
-    card = {"task": "rerank", "base": base.name, "retriever": finder.name, "kind": kind, "loss": loss_name,
+    card = {"task": "rerank", "recommended": verdict["recommended"], "gate": verdict, "base": base.name,
+            "retriever": finder.name, "kind": kind, "loss": loss_name,
             "data": spec.data_note, "steps": result.steps, "examples": result.examples,
             "train_seconds": round(result.seconds, 1), "examples_seen": seen,
             "seconds_per_1000_examples": round(result.seconds / max(seen, 1) * 1000, 1),
             "resumed_from": result.resumed_from, "final_loss": result.loss, "options": asdict(spec.options),
             "hard_negatives": negatives, "negatives_from": spec.negatives_from, "held": held}
     _save(model, spec.out, card, {"base": base.name, "trained_by": "yuyi train --task rerank", "query_prompt": qp,
-                                  "passage_prompt": pp, "max_tokens": spec.options.max_seq_length})
+                                  "passage_prompt": pp, "max_tokens": spec.options.max_seq_length,
+                                  "recommended": verdict["recommended"], "gate": verdict})
     return card
 
 
@@ -173,6 +179,9 @@ def model_card(card: dict) -> str:
              f"{card['retriever']}" if card["kind"] == "retrieval" else "- scored pairs",
              f"- training time: {card['train_seconds']} s ({card['seconds_per_1000_examples']} s per 1000 rows)", "",
              "## Held-out (never trained on)", "", render(card["held"]), "",
+             {True: "**Recommended**: ", False: "**Not recommended** (worse than retrieval alone; `yuyi serve` "
+              "refuses it without --force-rerank): ", None: "**Unmeasured**: "}[card["recommended"]]
+             + card["gate"]["why"], "",
              "Use it with `yuyi search --rerank DIR`, `yuyi serve --rerank-model DIR`, or "
              "`collection.search(q, rerank=DIR)`.", ""]
     return "\n".join(lines)

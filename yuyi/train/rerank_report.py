@@ -63,6 +63,20 @@ def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path,
     return out
 
 
+def gate(held: dict) -> dict:
+    """Whether a reranker earns its cost: its best depth against the un-reranked hybrid ranking,
+    nDCG@10 on held-out queries. Equal or worse is not recommended (it would add ~250 ms a query
+    for nothing or for harm); without held-out retrieval numbers it is unmeasured (None)."""
+    base = (held.get("hybrid") or {}).get("ndcg@10")
+    tried = {k: v["ndcg@10"] for k, v in held.items() if k.startswith("hybrid+rerank@") and "ndcg@10" in v}
+    if base is None or not tried:
+        return {"recommended": None, "why": "not measured: no held-out retrieval data (--held-out 0 or scored pairs)"}
+    best = max(tried, key=lambda k: tried[k])
+    delta = round((tried[best] - base) * 100, 2)
+    return {"recommended": delta > 0, "retrieval": base, "best": best, "reranked": tried[best], "delta_points": delta,
+            "why": f"held-out nDCG@10: hybrid {base} -> {best} {tried[best]} ({delta:+.2f} points)"}
+
+
 def _metrics(fn, ranked: dict, qrels: dict) -> dict[str, float]:
     return {k: round(v, 4) for k, v in fn(ranked, qrels).items()}
 
