@@ -16,6 +16,7 @@ from yuyi.errors import ModelUnavailableError, UnknownModelError
 from yuyi.index import open_store
 from yuyi.rerank import MARKER, is_reranker_dir, load_reranker
 from yuyi.rerank.loading import cached_reranker
+from yuyi.search.engine import interpolate
 
 YUYI = str(Path(sys.executable).parent / "yuyi")
 
@@ -161,3 +162,28 @@ def test_bench_adds_rerank_rows_with_the_latency_they_add(trained_reranker, tmp_
     assert "+rerank@D" in (out / "bench.md").read_text()
     bad = subprocess.run(base + ["--rerank-depths", "5,x"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--rerank-depths" in bad.stderr
+
+
+def test_an_interpolated_reranker_orders_by_the_mix(passages, trained_reranker):
+    """w = 0 keeps retrieval's order, w = 1 the reranker's, between them the mix (as trained:
+    yuyi.train.rerank_report measured w on held-out queries)."""
+    coll, rows, _ = passages
+    reranker = cached_reranker(str(trained_reranker))
+    query = rows[3][0]
+    plain = coll.search(query, mode="hybrid", top_k=10)
+    try:
+        for w in (0.0, 1.0, 0.5):
+            reranker.interpolation = w
+            out = coll.search(query, mode="hybrid", top_k=10, rerank=str(trained_reranker), rerank_depth=10,
+                              collapse=w == 0.0)  # uncollapsed: the results are exactly the reranked chunks
+            assert out.rerank["interpolation"] == w
+            if w == 0.0:
+                assert [r.doc_id for r in out] == [r.doc_id for r in plain]
+            elif w == 1.0:
+                assert [r.rerank_score for r in out] == sorted((r.rerank_score for r in out), reverse=True)
+            else:
+                retrieval = {r.id: r.score for r in out}
+                mix = interpolate(retrieval, {r.id: r.rerank_score for r in out}, 0.5)
+                assert [r.id for r in out] == sorted(mix, key=lambda c: -mix[c])
+    finally:
+        reranker.interpolation = None

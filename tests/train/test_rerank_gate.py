@@ -60,3 +60,25 @@ def test_yuyi_serve_refuses_it_in_one_line(tmp_path):
                                             "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 2 and "not recommended" in done.stderr and "--force-rerank" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_interpolation_is_tuned_on_other_queries_and_kept_only_when_it_helps():
+    from types import SimpleNamespace
+
+    from yuyi.evaluate.retrieval import qrels_metrics
+    from yuyi.train.rerank_report import _interpolated
+
+    # retrieval ranks the relevant document second; the reranker's score puts it first for even
+    # queries and last for odd ones: a mix should win on neither half more than the evidence says
+    hits = [SimpleNamespace(doc_id=f"d{i}", score=1.0 - i / 10) for i in range(5)]
+    lists = {f"q{n}": hits for n in range(10)}
+    qrels = {f"q{n}": {"d1": 1} for n in range(10)}
+    helps = {f"q{n}": [0.1, 0.9, 0.2, 0.1, 0.0] for n in range(10)}
+    out = _interpolated(qrels_metrics, lists, helps, qrels, depth=5)
+    assert out["w"] > 0 and out["ndcg@10"] == 1.0 and len(out["w_folds"]) == 2
+    hurts = {f"q{n}": [0.9, 0.0, 0.8, 0.7, 0.6] for n in range(10)}
+    out = _interpolated(qrels_metrics, lists, hurts, qrels, depth=5)
+    assert out["w"] == 0.0 and out["w_folds"] == [0.0, 0.0]
+    verdict = gate(held(0.80, 0.70) | {"hybrid+interp@10": {"ndcg@10": 0.84, "w": 0.3}})
+    assert verdict["recommended"] and verdict["interpolation"] == {"w": 0.3, "depth": 10}
+    assert not gate(held(0.80, 0.70) | {"hybrid+interp@10": {"ndcg@10": 0.80, "w": 0.0}})["recommended"]

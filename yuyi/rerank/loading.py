@@ -53,12 +53,13 @@ def load_reranker(name: str, device: str | None = None, backend: str | None = No
     name, backend = split_backend(name, backend, default="torch")  # rerankers: torch unless asked
     check_device(device)
     kind, local = source_kind(name, backend, ONNX_MANIFEST), Path(name).expanduser()
-    if kind == "onnx-dir":
-        return OnnxReranker(local)
-    if kind == "export":
-        return _exported(name, backend, device)
-    if kind == "dir":
-        return _load_dir(local, device)
+    if kind in ("onnx-dir", "export", "dir"):
+        reranker = OnnxReranker(local) if kind == "onnx-dir" else _exported(name, backend, device) \
+            if kind == "export" else _load_dir(local, device)
+        gate = _marker(local).get("gate") or {}
+        if (gate.get("interpolation") or {}).get("w") is not None and _marker(local).get("recommended"):
+            reranker.interpolation = float(gate["interpolation"]["w"])
+        return reranker
     spec = find_reranker(name)
     if spec is None and "/" in name:
         spec = custom_reranker(name, 512)

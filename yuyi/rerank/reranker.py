@@ -25,6 +25,10 @@ class Reranker:
     spec: RerankerSpec
     source: str = ""
 
+    # Trained and gated by yuyi: final = (1 - w) · retrieval + w · rerank over the reranked head,
+    # with the w measured on held-out queries (None: rerank order alone).
+    interpolation: float | None = None
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.ms_per_pair = FIRST_GUESS_MS_PER_PAIR  # running estimate (exponential average)

@@ -185,7 +185,7 @@ class Searcher:
         if reranker is not None:
             first, _ = self._collapse(ordered, p.collapse, len(ordered))
             before = {(_doc(c) if p.collapse else c): i + 1 for i, c in enumerate(first)}
-            ordered, rescored, out.rerank = self._rerank(query, ordered, p, reranker, fetched)
+            ordered, rescored, out.rerank = self._rerank(query, ordered, p, reranker, fetched, scores)
         explain = explainer(legs, p.fusion if p.mode == "hybrid" else None, weights, exact_dense=exact) \
             if p.explain else None
         picked, per_doc = self._collapse(ordered, p.collapse, p.offset + p.top_k)
@@ -210,8 +210,8 @@ class Searcher:
             out.next_cursor = encode_cursor(key, seen + [r.doc_id if p.collapse else r.id for r in out])
         return out
 
-    def _rerank(self, query: str, ordered: list[str], p: SearchParams, reranker: Rescorer, fetched: dict
-                ) -> tuple[list[str], dict, dict]:
+    def _rerank(self, query: str, ordered: list[str], p: SearchParams, reranker: Rescorer, fetched: dict,
+                retrieval: dict[str, float]) -> tuple[list[str], dict, dict]:
         """Rescore the top `rerank_depth` chunks; they move ahead of the rest in their new order.
         Returns (new order, {chunk: rerank score}, what happened); the rows read go into `fetched`."""
         import time
@@ -228,7 +228,10 @@ class Searcher:
         if scores is None:
             return ordered, {}, info
         by = {c: round(float(s), 6) for c, s in zip(head, scores, strict=True)}
-        new = sorted(head, key=lambda c: -by[c]) + [c for c in ordered if c not in by]
+        w = getattr(reranker, "interpolation", None)
+        key = by if w is None or not by else interpolate(retrieval, by, w)
+        info["interpolation"] = w
+        new = sorted(head, key=lambda c: -key[c]) + [c for c in ordered if c not in by]
         return new, by, info
 
     def _needs_model(self, mode: str) -> None:
@@ -247,6 +250,17 @@ class Searcher:
             if seen[doc] == 1 and len(picked) < top_k:
                 picked.append(cid)
         return picked, seen
+
+
+def interpolate(retrieval: dict[str, float], rerank: dict[str, float], w: float) -> dict[str, float]:
+    """(1 - w) · retrieval + w · rerank over the reranked chunks, each min-max scaled among them
+    (as `yuyi train --task rerank` measured w: yuyi.train.rerank_report)."""
+    def scaled(values: dict[str, float]) -> dict[str, float]:
+        lo, hi = min(values.values()), max(values.values())
+        return {c: (v - lo) / (hi - lo) if hi > lo else 0.0 for c, v in values.items()}
+
+    r, x = scaled({c: float(retrieval[c]) for c in rerank}), scaled(rerank)
+    return {c: (1 - w) * r[c] + w * x[c] for c in rerank}
 
 
 def _doc(chunk_id: str) -> str:

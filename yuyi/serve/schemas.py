@@ -117,6 +117,8 @@ class RerankInfo(BaseModel):
                           "retrieval order.")
     skipped: Literal["budget"] | None = None
     ms: float
+    interpolation: float | None = Field(None, description="w in (1 - w) · retrieval + w · rerank, measured on "
+                                        "held-out queries when the reranker was trained; absent: rerank order alone.")
 
 
 class FacetValue(BaseModel):

@@ -16,6 +16,7 @@ from yuyi.train.data import RetrievalData, ScoredPairs
 
 DEPTHS = (10, 20, 50)
 EVAL_QUERIES = 200  # rerank evaluation on a fixed sample of held-out queries (CPU cost: queries x 50 pairs)
+W_GRID = tuple(i / 10 for i in range(11))  # final = (1 - w) · retrieval + w · rerank, both min-max scaled
 
 
 def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path, limit: int = EVAL_QUERIES,
@@ -57,10 +58,43 @@ def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path,
                 head = sorted(range(min(depth, len(hits))), key=lambda i, s=scores[q]: -s[i])
                 ranked[q] = [hits[i].doc_id for i in head + list(range(len(head), len(hits)))][:10]
             out[f"{mode}+rerank@{depth}"] = _metrics(qrels_metrics, ranked, qrels)
+            out[f"{mode}+interp@{depth}"] = _interpolated(qrels_metrics, lists, scores, qrels, depth)
     store.close()
     shutil.rmtree(folder, ignore_errors=True)
     out["_info"] = {"queries": len(qids), "ms_per_pair": round(sum(per_query_ms) / max(len(per_query_ms), 1), 2)}
     return out
+
+
+def _minmax(values: list[float]) -> list[float]:
+    lo, hi = min(values), max(values)
+    return [(v - lo) / (hi - lo) if hi > lo else 0.0 for v in values]
+
+
+def _interp_top10(hits: list, rerank: list[float], depth: int, w: float) -> list[str]:
+    n = min(depth, len(hits))
+    if not n:
+        return []
+    r, x = _minmax([float(h.score) for h in hits[:n]]), _minmax(list(rerank[:n]))
+    head = sorted(range(n), key=lambda i: (-((1 - w) * r[i] + w * x[i]), i))
+    return [hits[i].doc_id for i in head + list(range(n, len(hits)))][:10]
+
+
+def _interpolated(fn, lists: dict, scores: dict, qrels: dict, depth: int) -> dict:
+    """Interpolated reranking, honestly: w for each half of the queries is chosen on the other
+    half (cross-fitting), so the reported nDCG@10 is on queries w was not tuned on; `w` is the one
+    chosen on all of them (what would be used)."""
+    qids = sorted(lists)
+    folds = [qids[0::2], qids[1::2]]
+
+    def best_w(on: list[str]) -> float:
+        def ndcg(w: float) -> float:
+            ranked = {q: _interp_top10(lists[q], scores[q], depth, w) for q in on}
+            return fn(ranked, {q: qrels[q] for q in on})["ndcg@10"]
+        return max(W_GRID, key=lambda w: (round(ndcg(w), 6), -w))  # ties: less reranker
+
+    chosen = [best_w(folds[1]), best_w(folds[0])] if all(folds) else [best_w(qids)] * 2
+    ranked = {q: _interp_top10(lists[q], scores[q], depth, chosen[k]) for k, fold in enumerate(folds) for q in fold}
+    return {**_metrics(fn, ranked, qrels), "w": best_w(qids), "w_folds": chosen}
 
 
 def gate(held: dict) -> dict:
@@ -68,13 +102,20 @@ def gate(held: dict) -> dict:
     nDCG@10 on held-out queries. Equal or worse is not recommended (it would add ~250 ms a query
     for nothing or for harm); without held-out retrieval numbers it is unmeasured (None)."""
     base = (held.get("hybrid") or {}).get("ndcg@10")
-    tried = {k: v["ndcg@10"] for k, v in held.items() if k.startswith("hybrid+rerank@") and "ndcg@10" in v}
+    tried = {k: v["ndcg@10"] for k, v in held.items()
+             if k.startswith(("hybrid+rerank@", "hybrid+interp@")) and "ndcg@10" in v}
     if base is None or not tried:
         return {"recommended": None, "why": "not measured: no held-out retrieval data (--held-out 0 or scored pairs)"}
-    best = max(tried, key=lambda k: tried[k])
+    best = max(tried, key=lambda k: (tried[k], "rerank" in k))
     delta = round((tried[best] - base) * 100, 2)
-    return {"recommended": delta > 0, "retrieval": base, "best": best, "reranked": tried[best], "delta_points": delta,
-            "why": f"held-out nDCG@10: hybrid {base} -> {best} {tried[best]} ({delta:+.2f} points)"}
+    depth = int(best.rsplit("@", 1)[1])
+    w = float(held[best].get("w", 1.0)) if "interp" in best else 1.0
+    verdict = {"recommended": delta > 0 and w > 0, "retrieval": base, "best": best, "reranked": tried[best],
+               "delta_points": delta, "why": f"held-out nDCG@10: hybrid {base} -> {best} {tried[best]} "
+               f"({delta:+.2f} points)" + (f", w = {w:g}" if "interp" in best else "")}
+    if verdict["recommended"]:
+        verdict["interpolation"] = {"w": w, "depth": depth}
+    return verdict
 
 
 def _metrics(fn, ranked: dict, qrels: dict) -> dict[str, float]:
