@@ -100,6 +100,11 @@ def test_train_task_rerank_reports_the_heldout_curve(pairs_file, tmp_path):
     want = {"hybrid", "hybrid+rerank@10", "hybrid+rerank@20", "hybrid+rerank@50", "dense+rerank@20"}
     assert want <= set(card["held"])
     assert (out / "yuyi_reranker.json").exists() and "rerank@20" in (out / "README.md").read_text()
+    # gated on held-out: interpolation measured, a verdict recorded, and a loser is not offered for use
+    assert {"hybrid+interp@10", "hybrid+interp@20"} <= set(card["held"]) and card["recommended"] in (True, False)
+    assert json.loads((out / "yuyi_reranker.json").read_text())["recommended"] == card["recommended"]
+    if card["recommended"] is False:
+        assert "not recommended" in r.stderr and "use it with" not in r.stderr
     assert "--rerank" in r.stderr
     r = run("train", "--task", "rerank", "--pairs", str(pairs_file), "--out", str(out), "--max-steps", "1")
     assert r.returncode == 2 and "already holds a model" in r.stderr

@@ -78,13 +78,18 @@ def train(
     spec = RunSpec(model, out_dir, data, held, f"{note}; held out: {held_note}", options, hard_negatives,
                    negatives_from, not no_forgetting, data_dir)
     log = lambda msg: err_console.print(msg, highlight=False)  # noqa: E731
+    card: dict = {}
     if task == "rerank":
         from yuyi.train.rerank import run_rerank
 
-        run_rerank(spec, retriever or "multilingual-e5-small", resume=resume, log=log)
+        card = run_rerank(spec, retriever or "multilingual-e5-small", resume=resume, log=log)
     else:
         run(spec, resume=resume, log=log)
     console.print((out_dir / "README.md").read_text(encoding="utf-8"), markup=False, highlight=False)
+    if card.get("recommended") is False:  # measured worse than retrieval alone: no "use it with"
+        err_console.print(f"saved {out_dir} · not recommended ({card['gate']['why']}); serving it needs "
+                          "--force-rerank", highlight=False, soft_wrap=True)
+        return
     use = (f"--rerank {out_dir} (search) or --rerank-model {out_dir} (serve)" if task == "rerank"
            else f"--model {out_dir}")
     err_console.print(f"saved {out_dir} · use it with {use}")
