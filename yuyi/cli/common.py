@@ -54,7 +54,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def progress_bar(counts: str, **fields: object):
+def progress_bar(counts: str):
     """The CLI's progress bar on stderr: description, bar, done/total, `counts` (a Rich format
     string over the task's fields), elapsed and ETA; off when stderr is not a terminal."""
     from rich.progress import (

@@ -56,9 +56,10 @@ def load_reranker(name: str, device: str | None = None, backend: str | None = No
     if kind in ("onnx-dir", "export", "dir"):
         reranker = OnnxReranker(local) if kind == "onnx-dir" else _exported(name, backend, device) \
             if kind == "export" else _load_dir(local, device)
-        gate = _marker(local).get("gate") or {}
-        if (gate.get("interpolation") or {}).get("w") is not None and _marker(local).get("recommended"):
-            reranker.interpolation = float(gate["interpolation"]["w"])
+        marker = _marker(local)
+        w = ((marker.get("gate") or {}).get("interpolation") or {}).get("w")
+        if w is not None and marker.get("recommended"):
+            reranker.interpolation = float(w)
         return reranker
     spec = find_reranker(name)
     if spec is None and "/" in name:

@@ -65,17 +65,16 @@ def rerank_curve(retriever: Any, reranker: Any, held: RetrievalData, work: Path,
     return out
 
 
-def _minmax(values: list[float]) -> list[float]:
-    lo, hi = min(values), max(values)
-    return [(v - lo) / (hi - lo) if hi > lo else 0.0 for v in values]
-
-
 def _interp_top10(hits: list, rerank: list[float], depth: int, w: float) -> list[str]:
+    """The top 10 as search would order them with this w (yuyi.search.engine.interpolate)."""
+    from yuyi.search.engine import interpolate
+
     n = min(depth, len(hits))
     if not n:
         return []
-    r, x = _minmax([float(h.score) for h in hits[:n]]), _minmax(list(rerank[:n]))
-    head = sorted(range(n), key=lambda i: (-((1 - w) * r[i] + w * x[i]), i))
+    mix = interpolate({str(i): float(hits[i].score) for i in range(n)}, {str(i): float(rerank[i]) for i in range(n)},
+                      w)
+    head = sorted(range(n), key=lambda i: (-mix[str(i)], i))
     return [hits[i].doc_id for i in head + list(range(n, len(hits)))][:10]
 
 

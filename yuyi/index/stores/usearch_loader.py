@@ -6,9 +6,11 @@ installed."""
 
 from __future__ import annotations
 
+from functools import cache
 from types import ModuleType
 
 
+@cache  # called on the filtered-search path: the import checks once
 def usearch_index() -> ModuleType:
     try:
         import onnxruntime  # noqa: F401  (first: see the module docstring)
