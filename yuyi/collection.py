@@ -27,6 +27,8 @@ from yuyi.index.inputs.readers import MAX_ID_LENGTH, Document, ReadFailure
 from yuyi.index.stores.base import MAX_PAGE, CollectionNotFound, model_mismatch
 from yuyi.index.stores.filters import INT_RANGE
 from yuyi.models import DEFAULT_MODEL, Encoder, load_encoder
+from yuyi.models.adapter import NONE as ADAPTER_OFF
+from yuyi.models.adapter import check_adoptable
 from yuyi.models.encoder import loadable_backend
 from yuyi.search.engine import Rescorer, Searcher, SearchResults
 from yuyi.search.params import TUNABLE, SearchParams
@@ -145,14 +147,18 @@ class Collection:
                 self._defaults = cached
         return cached[1]
 
-    def set_defaults(self, **values: Any) -> SearchParams:
-        """Store search defaults with the collection (mode, fusion, weight, min_score)."""
+    def set_defaults(self, force: bool = False, **values: Any) -> SearchParams:
+        """Store search defaults with the collection (mode, fusion, weight, min_score, adapter).
+        An adapter is stored by its absolute folder after checking it fits this collection's
+        model; one measured worse than none is refused unless `force`."""
         bad = set(values) - set(TUNABLE)
         if bad:
             raise InputError(f"only {', '.join(TUNABLE)} can be stored as defaults, not {', '.join(sorted(bad))}")
+        if values.get("adapter") not in (None, ADAPTER_OFF):
+            values["adapter"] = check_adoptable(values["adapter"], self.model, force).path
         params = self.defaults.replace(**values)  # validated before anything is written
         self.store.set_meta(self.name, "search_defaults", {k: getattr(params, k) for k in TUNABLE
-                                                           if getattr(params, k) is not None})
+                                                           if getattr(params, k) not in (None, ADAPTER_OFF)})
         self._forget(defaults=True)
         return params
 

@@ -182,14 +182,18 @@ def collections_drop(name: str, store: str = STORE,
 
 @collections_app.command("defaults")
 @search_options(P.TUNABLE, as_default=True)
-def collections_defaults(name: str, store: str = STORE, settings: dict | None = None) -> None:
+def collections_defaults(name: str, store: str = STORE,
+                         force: bool = typer.Option(False, "--force", help="Store an adapter marked not "
+                                                    "recommended (measured worse than none on held-out data)."),
+                         settings: dict | None = None) -> None:
     """Show or set the search defaults stored with a collection (`yuyi tune --apply` sets them
-    from measurements); every front end uses them for settings a search leaves out."""
+    from measurements); every front end uses them for settings a search leaves out.
+    `--adapter none` removes a stored query adapter."""
     from yuyi.collection import open_collection
 
     coll = open_collection(name, store)
     coll.info()  # a missing collection is an error here, not an empty default
     given = settings or {}
-    params = coll.set_defaults(**given) if any(v is not None for v in given.values()) else coll.defaults
+    params = coll.set_defaults(force, **given) if any(v is not None for v in given.values()) else coll.defaults
     print(json.dumps({k: getattr(params, k) for k in P.TUNABLE}, ensure_ascii=False))
     coll.close()

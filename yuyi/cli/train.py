@@ -16,6 +16,11 @@ def train(
                               "reranker too)."),
     task: str = typer.Option("embed", "--task", help="embed: fine-tune the embedding model; rerank: train a "
                              "cross-encoder reranker from the base model's weights."),
+    adapter: bool = typer.Option(False, "--adapter", help="Train a query adapter instead: a small map of query "
+                                 "vectors over the base model's document vectors (no re-indexing; seconds)."),
+    adapter_rank: int = typer.Option(0, "--adapter-rank", min=0, help="--adapter: rank of the map (0: full)."),
+    backend: str = typer.Option(None, "--backend", help="--adapter: the backend that embeds the documents "
+                                "(use the collection's).", show_default="the configured one"),
     retriever: str = typer.Option(None, "--retriever", help="--task rerank: the embedding model that mines "
                                   "negatives and retrieves the candidates it is measured on.",
                                   show_default="multilingual-e5-small"),
@@ -58,7 +63,12 @@ def train(
     report base vs tuned on held-out data and on a few general tasks."""
     from yuyi.cli.common import require_extra
 
-    require_extra("train", "sentence_transformers", "datasets", "accelerate")
+    if adapter:
+        if task != "embed":
+            raise InputError("--adapter trains a query adapter for an embedding model; leave out --task rerank")
+        require_extra("train", "torch")
+    else:
+        require_extra("train", "sentence_transformers", "datasets", "accelerate")
     from yuyi.train.run import RunSpec, check_output, run
     from yuyi.train.trainer import TrainOptions
 
@@ -72,6 +82,8 @@ def train(
     data, held, held_note = _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, held_out, seed)
     out_dir = Path(out).expanduser()
     check_output(out_dir, overwrite, resume)
+    if adapter:
+        return _adapter(model, backend, data, held, f"{note}; held out: {held_note}", out_dir, adapter_rank, seed)
     options = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed, lora=lora,
                            freeze_embeddings=freeze_embeddings, cached=cached, max_seq_length=max_seq_length,
                            save_steps=save_steps, device=device, layers=layers)
@@ -138,3 +150,26 @@ def _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, fraction, see
         return data, None, "none (--held-out 0)"
     train_part, held = (split_retrieval if retrieval else split_scored)(data, fraction, seed)
     return train_part, held, f"{fraction:.0%} split off by query and document (seed {seed})"
+
+
+def _adapter(model, backend, data, held, note, out_dir, rank, seed) -> None:
+    from yuyi.models import load_encoder
+    from yuyi.train.adapter import AdapterOptions, train_adapter
+    from yuyi.train.data import RetrievalData
+
+    if not isinstance(data, RetrievalData):
+        raise InputError("--adapter learns from queries and their documents: give {query, positive} pairs or "
+                         "--corpus/--queries/--qrels, not scored pairs")
+    encoder = load_encoder(model, backend=backend)
+    log = lambda msg: err_console.print(msg, highlight=False)  # noqa: E731
+    manifest = train_adapter(encoder, data, held, out_dir, AdapterOptions(rank=rank, seed=seed), note, log)
+    why = manifest["gate"]["why"]
+    console.print(f"{out_dir}: query adapter for {encoder.name} ({manifest['train_queries']} queries, "
+                  f"{manifest['epochs_run']} epochs, {manifest['train_seconds']} s) · {why}", highlight=False,
+                  soft_wrap=True)
+    if manifest["recommended"] is False:
+        err_console.print(f"saved {out_dir} · not recommended (no gain on held-out queries); storing it as a "
+                          "collection default needs --force", highlight=False, soft_wrap=True)
+        return
+    err_console.print(f"saved {out_dir} · use it with yuyi search COLL --adapter {out_dir}, or store it: "
+                      f"yuyi collections defaults COLL --adapter {out_dir}", highlight=False, soft_wrap=True)

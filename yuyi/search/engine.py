@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from yuyi.errors import InputError
 from yuyi.index.stores.base import FACET_BUILTINS, Hit, ModelMismatch, Store
 from yuyi.index.stores.filters import FilterError, unknown_keys_error
+from yuyi.models.adapter import NONE as ADAPTER_OFF
+from yuyi.models.adapter import load_adapter
 from yuyi.models.encoder import Encoder
 from yuyi.search.fusion import explainer, reciprocal_rank_fusion, weighted_fusion
 from yuyi.search.highlight import highlight_spans
@@ -146,6 +148,10 @@ class Searcher:
                 raise InputError(f"facets: no document in {self.collection.lstrip('=')!r} has "
                                  f"{', '.join(map(repr, unknown))}; keys: {', '.join(self.metadata_keys) or 'none'}; "
                                  f"built-ins: {', '.join(FACET_BUILTINS)}")
+        if vector is not None and p.adapter and p.adapter != ADAPTER_OFF:
+            adapter = load_adapter(p.adapter)
+            adapter.check_model(self.info.model, f"collection {self.collection.lstrip('=')!r}")
+            vector = adapter.apply(vector)
         reranker = reranker if p.rerank else None
         groups = list(p.groups) if p.groups is not None else None
         key = query_key(query, p)

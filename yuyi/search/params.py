@@ -148,6 +148,10 @@ class SearchParams:
     collapse: bool = setting(True, "One result per document (its best chunk) rather than every chunk.", "bool")
     min_score: float | None = setting(None, "Relevance floor: " + "; ".join(f"{m}: {u}" for m, u in
                                       MIN_SCORE_UNITS.items()) + ".", "float", tunable=True, none="no floor")
+    adapter: str | None = setting(None, "A query adapter folder (`yuyi train --adapter`): maps the query vector "
+                                  "before dense search, documents unchanged; 'none' turns a stored one off. Over "
+                                  "HTTP only the collection's stored adapter or 'none'.", "text",
+                                  max_chars=MAX_NAME_CHARS, tunable=True, none="no adapter")
     rerank: str | None = setting(None, "Rescore the top candidates with this cross-encoder: a directory (`yuyi train "
                                  "--task rerank`) or a reranker name (`yuyi models list`); over HTTP the served "
                                  "reranker's name (omitted: the served one).", "text",

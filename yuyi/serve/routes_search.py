@@ -8,11 +8,12 @@ import dataclasses
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 
+from yuyi.models.adapter import NONE as ADAPTER_OFF
 from yuyi.search.engine import SearchResults
 from yuyi.serve import schemas as s
 from yuyi.serve.auth import caller, visible
 from yuyi.serve.batching import Overloaded
-from yuyi.serve.errors import log
+from yuyi.serve.errors import ApiError, log
 from yuyi.serve.runtime import Runtime, model_unavailable, runtime
 from yuyi.serve.settings import ApiKey
 
@@ -33,6 +34,9 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
     coll = rt.collection(name)
     # One hop for both (each may touch the disk when another process changed the collection).
     defaults, served = await run_in_threadpool(lambda: (coll.defaults, coll.query_encoder(rt.encoder) is rt.encoder))
+    if body.adapter not in (None, ADAPTER_OFF, defaults.adapter):  # a client never names a server path
+        raise ApiError(400, "invalid_request", "adapter: over HTTP a search uses its collection's stored query "
+                       f"adapter or '{ADAPTER_OFF}'; store one with yuyi collections defaults {name} --adapter DIR")
     params = body.params(defaults, list(key.groups) if key is not None else body.groups,
                          reranker.name if reranker else None, rt.settings.rerank_budget_ms)
     mode, degraded, vector = params.mode, None, None

@@ -89,12 +89,19 @@ def _normalised(s: ScoredPairs) -> ScoredPairs:
 
 def split_retrieval(data: RetrievalData, fraction: float, seed: int) -> tuple[RetrievalData, RetrievalData]:
     """(train, held out), split by query and by document: the held-out queries' relevant
-    documents are held out too, and no training query keeps a held-out document."""
+    documents are held out too, and no training query keeps a held-out document. Queries
+    that share a document go to the same side (whole groups are drawn), so no training
+    query is lost to the split."""
     if not 0 < fraction < 1:
         raise InputError(f"--held-out must be in [0, 1), not {fraction}")
     qids = sorted(q for q in data.qrels if q in data.queries)
-    random.Random(seed).shuffle(qids)
-    held_q = set(qids[: max(1, round(len(qids) * fraction))])
+    groups = _groups(qids, data.qrels)
+    random.Random(seed).shuffle(groups)
+    want, held_q = max(1, round(len(qids) * fraction)), set()
+    for group in groups:
+        if len(held_q) >= want:
+            break
+        held_q.update(group)
     held_docs = {d for q in held_q for d in data.qrels[q]}
     train_q = [q for q in qids if q not in held_q and not set(data.qrels[q]) & held_docs]
     train = RetrievalData({q: data.queries[q] for q in train_q},
@@ -103,6 +110,29 @@ def split_retrieval(data: RetrievalData, fraction: float, seed: int) -> tuple[Re
                           {q: data.negatives[q] for q in train_q if q in data.negatives})
     held = RetrievalData({q: data.queries[q] for q in held_q}, dict(data.docs), {q: data.qrels[q] for q in held_q})
     return train, held
+
+
+def _groups(qids: list[str], qrels: dict[str, dict[str, float]]) -> list[list[str]]:
+    """Queries joined by a shared judged document (connected components), each sorted."""
+    parent = {q: q for q in qids}
+
+    def root(q: str) -> str:
+        while parent[q] != q:
+            parent[q] = parent[parent[q]]
+            q = parent[q]
+        return q
+
+    owner: dict[str, str] = {}
+    for q in qids:
+        for d in qrels[q]:
+            if d in owner:
+                parent[root(q)] = root(owner[d])
+            else:
+                owner[d] = q
+    out: dict[str, list[str]] = {}
+    for q in qids:
+        out.setdefault(root(q), []).append(q)
+    return sorted(out.values())
 
 
 def split_scored(data: ScoredPairs, fraction: float, seed: int) -> tuple[ScoredPairs, ScoredPairs]:

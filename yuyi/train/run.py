@@ -23,7 +23,8 @@ from yuyi.train.examples import as_dataset, load_rows, mine_negatives, retrieval
 from yuyi.train.trainer import TrainOptions, base_model, finish_model, train
 
 MARKER = "yuyi_model.json"
-MODEL_FILES = ("modules.json", "config_sentence_transformers.json", "config.json", MARKER, "yuyi_reranker.json")
+MODEL_FILES = ("modules.json", "config_sentence_transformers.json", "config.json", MARKER, "yuyi_reranker.json",
+               "adapter.json")
 
 
 @dataclass
