@@ -32,6 +32,7 @@ from yuyi.models.adapter import check_adoptable
 from yuyi.models.encoder import loadable_backend
 from yuyi.search.engine import Rescorer, Searcher, SearchResults
 from yuyi.search.params import TUNABLE, SearchParams
+from yuyi.search.ranker import META_KEY as RANKER_KEY
 from yuyi.text.normalize import lone_surrogate
 
 DocumentLike = Document | dict | tuple[str, str]
@@ -139,12 +140,15 @@ class Collection:
         cached = self._defaults  # read once: a write in another thread may reset it meanwhile
         if cached is None or now - cached[0] > DEFAULTS_TTL_S:
             try:
-                stored = self.store.get_meta(self.name).get("search_defaults") or {}
+                meta = self.store.get_meta(self.name)
             except CollectionNotFound:
-                stored = {}
+                meta = {}
+            stored = meta.get("search_defaults") or {}
             cached = (now, SearchParams().replace(**{k: v for k, v in stored.items() if k in TUNABLE}))
             with self._lock:
                 self._defaults = cached
+                if self._searcher is not None:  # a ranker `yuyi tune --ranker` stored meanwhile
+                    self._searcher.set_ranker(meta.get(RANKER_KEY))
         return cached[1]
 
     def set_defaults(self, force: bool = False, **values: Any) -> SearchParams:
@@ -161,6 +165,11 @@ class Collection:
                                                            if getattr(params, k) not in (None, ADAPTER_OFF)})
         self._forget(defaults=True)
         return params
+
+    def set_ranker(self, stored: dict | None) -> None:
+        """Store a learned ranker with the collection (`yuyi tune --ranker`), or remove it (None)."""
+        self.store.set_meta(self.name, RANKER_KEY, stored)
+        self._forget(defaults=True)
 
     # ---- writes ------------------------------------------------------------------------------
     def add(self, documents: Iterable[DocumentLike], **options: Any) -> IngestReport:

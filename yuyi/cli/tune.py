@@ -21,6 +21,9 @@ def tune(
                                 help="Dense shares to try for weighted fusion."),
     apply: bool = typer.Option(False, "--apply", help="Store the best mode/fusion/weight as the collection's "
                                "default."),
+    ranker: bool = typer.Option(False, "--ranker", help="Also learn a ranker (LightGBM lambdarank over both legs' "
+                                "features), cross-validated by query; stored with the collection only if it beats "
+                                "the best fusion."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per setting: params and metrics."),
     store: str = STORE,
     backend: str = BACKEND,
@@ -67,4 +70,34 @@ def tune(
         coll.set_defaults(mode=best.mode, fusion=best.fusion, weight=best.weight)
         err_console.print(f"{collection}: default search is now {rows[0].label} "
                           f"(nDCG@10 {rows[0].metrics[METRIC]:.4f})")
+    if ranker:
+        _ranker(coll, pairs, vectors, judged, best if apply else before, rows[0], as_json)
     coll.close()
+
+
+def _ranker(coll, pairs, vectors, judged, params, best_row, as_json: bool) -> None:
+    """Learn, compare with the best fusion on held-out folds, store only a winner."""
+    from yuyi.cli.common import require_extra
+    from yuyi.evaluate.ranker_tune import FOLDS, METRIC, learn_ranker
+
+    require_extra("ranker", "lightgbm")
+    searcher = coll.searcher()
+    with err_console.status(f"learning a ranker on {len(pairs)} queries ({FOLDS}-fold cross-validation)…"):
+        result = learn_ranker(lambda q, v: searcher.candidates(q, v, params), pairs, vectors, judged)
+    bar = max(result.fused[METRIC], best_row.metrics[METRIC])
+    wins = result.ranker[METRIC] > bar
+    line = {"ranker": True, "cv_folds": FOLDS, "queries": result.queries, "seconds": round(result.seconds, 1),
+            **{k: v for k, v in result.ranker.items()}, "best_fusion": best_row.label, "best_fusion_ndcg@10": bar,
+            "stored": wins}
+    if as_json:
+        print(json.dumps(line))
+    points = (result.ranker[METRIC] - bar) * 100
+    summary = (f"learned ranker: nDCG@10 {result.ranker[METRIC]:.4f} ({FOLDS}-fold cross-validated by query, "
+               f"{result.seconds:.0f} s) vs best fusion {best_row.label} {bar:.4f} ({points:+.2f} points)")
+    if not wins:
+        err_console.print(f"{summary} · not stored: it lost", highlight=False, soft_wrap=True)
+        return
+    coll.set_ranker(result.stored.to_meta())
+    err_console.print(f"{summary} · stored with {coll.name}: hybrid search now orders its top "
+                      f"{result.stored.depth} candidates with it (--no-ranker turns it off)", highlight=False,
+                      soft_wrap=True)

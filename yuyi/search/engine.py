@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from yuyi.errors import InputError
 from yuyi.index.stores.base import FACET_BUILTINS, Hit, ModelMismatch, Store
@@ -17,8 +17,14 @@ from yuyi.search.fusion import explainer, reciprocal_rank_fusion, weighted_fusio
 from yuyi.search.highlight import highlight_spans
 from yuyi.search.paging import decode_cursor, encode_cursor, query_key
 from yuyi.search.params import FACET_VALUES, MAX_QUERY_CHARS, SearchParams
+from yuyi.search.ranker import DEFAULT_DEPTH as RANKER_DEPTH
+from yuyi.search.ranker import META_KEY as RANKER_KEY
+from yuyi.search.ranker import Ranker, candidate_features, ranker_from_meta
 from yuyi.text import analyse
 from yuyi.text.keywords import drop_stopwords
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Candidates each leg fetches when results are collapsed per document or fused: several chunks
 # of one document (or one leg's misses) must not leave fewer than top_k results.
@@ -71,6 +77,7 @@ class SearchResults(list):
     un-reranked order was returned because reranking would not have finished in time)."""
 
     rerank: dict | None = None
+    ranker: dict | None = None  # {"depth", "ms"} when the collection's learned ranker ordered the head
     next_cursor: str | None = None  # pass as `cursor` for the next page (None: no more results)
     facets: dict[str, list[dict]] | None = None  # {key: [{"value", "count"}]} when asked
     model: str | None = None  # the collection's model and version that answered (see yuyi migrate)
@@ -95,7 +102,9 @@ class Searcher:
         self.store, self.collection = store, collection
         self.defaults = SearchParams()  # what `search` uses for anything not given
         self.info = store.info(collection)
-        self.metadata_keys = store.get_meta(collection).get("metadata_keys")  # None: not recorded (older)
+        meta = store.get_meta(collection)
+        self.metadata_keys = meta.get("metadata_keys")  # None: not recorded (older)
+        self._ranker_meta = meta.get(RANKER_KEY)
         self.encoder: Encoder | None = None
         if keyword_only:
             return
@@ -161,23 +170,10 @@ class Searcher:
             else wanted
         if reranker is not None:
             depth = max(depth, p.rerank_depth)
-        legs: dict[str, list[Hit]] = {}
-        an = analyse(query)
-        if p.mode in ("dense", "hybrid"):
-            legs["dense"] = self.store.dense_search(self.collection, vector, depth, p.filter, groups, p.lang)
-        if p.mode in ("keyword", "hybrid"):
-            legs["keyword"] = self.store.keyword_search(self.collection, an.tokens, depth, p.filter, groups, p.lang)
-        weights = {"dense": p.weight, "keyword": 1 - p.weight}
-        exact = None  # the real cosine of each chunk only the keyword leg found (where the store can say)
-        if p.mode == "hybrid" and p.fusion == "weighted" and EXACT_DENSE_FOR_KEYWORD_ONLY:
-            found = {h.chunk_id for h in legs["dense"]}
-            exact = self.store.dense_scores(self.collection, vector,
-                                            [h.chunk_id for h in legs["keyword"] if h.chunk_id not in found])
-        if p.mode == "hybrid":
-            scores = reciprocal_rank_fusion(legs) if p.fusion == "rrf" else weighted_fusion(legs, weights,
-                                                                                              exact_dense=exact)
-        else:
-            scores = {h.chunk_id: h.score for h in legs[p.mode]}
+        ranker = self.ranker if p.ranker and p.mode == "hybrid" else None
+        if ranker is not None:
+            depth = max(depth, ranker.depth)
+        an, legs, scores, exact, weights = self._fuse(query, vector, p, depth, groups)
         ranks = {leg: {h.chunk_id: h.rank for h in hits} for leg, hits in legs.items()}
         marks = highlight_terms(an.tokens, an.lang)
         passes = _floor(p, legs, depth)
@@ -187,7 +183,9 @@ class Searcher:
         out = SearchResults()
         rescored: dict[str, float] = {}
         before: dict[str, int] = {}  # rank before reranking, by document (collapsed) or by chunk
-        fetched: dict[str, dict] = {}  # chunk rows the reranker already read
+        fetched: dict[str, dict] = {}  # chunk rows the ranker or reranker already read
+        if ranker is not None and ordered:
+            ordered, out.ranker = self._learned_order(ranker, query, an, ordered, legs, scores, fetched)
         if reranker is not None:
             first, _ = self._collapse(ordered, p.collapse, len(ordered))
             before = {(_doc(c) if p.collapse else c): i + 1 for i, c in enumerate(first)}
@@ -215,6 +213,61 @@ class Searcher:
         if len(picked) == p.top_k and len(ordered) > len(picked) + p.offset:  # more may follow
             out.next_cursor = encode_cursor(key, seen + [r.doc_id if p.collapse else r.id for r in out])
         return out
+
+    def _fuse(self, query: str, vector, p: SearchParams, depth: int, groups: list[str] | None) -> tuple:
+        """(query analysis, {leg: hits}, fused score per chunk, exact cosines or None, leg weights)."""
+        legs: dict[str, list[Hit]] = {}
+        an = analyse(query)
+        if p.mode in ("dense", "hybrid"):
+            legs["dense"] = self.store.dense_search(self.collection, vector, depth, p.filter, groups, p.lang)
+        if p.mode in ("keyword", "hybrid"):
+            legs["keyword"] = self.store.keyword_search(self.collection, an.tokens, depth, p.filter, groups, p.lang)
+        weights = {"dense": p.weight, "keyword": 1 - p.weight}
+        exact = None  # the real cosine of each chunk only the keyword leg found (where the store can say)
+        if p.mode == "hybrid" and p.fusion == "weighted" and EXACT_DENSE_FOR_KEYWORD_ONLY:
+            found = {h.chunk_id for h in legs["dense"]}
+            exact = self.store.dense_scores(self.collection, vector,
+                                            [h.chunk_id for h in legs["keyword"] if h.chunk_id not in found])
+        if p.mode == "hybrid":
+            scores = reciprocal_rank_fusion(legs) if p.fusion == "rrf" else weighted_fusion(legs, weights,
+                                                                                              exact_dense=exact)
+        else:
+            scores = {h.chunk_id: h.score for h in legs[p.mode]}
+        return an, legs, scores, exact, weights
+
+    def set_ranker(self, stored: dict | None) -> None:
+        self._ranker_meta = stored
+
+    @property
+    def ranker(self) -> Ranker | None:
+        """The collection's learned ranker (`yuyi tune --ranker`), None without one."""
+        return ranker_from_meta(self._ranker_meta)
+
+    def candidates(self, query: str, vector, params: SearchParams, depth: int = RANKER_DEPTH
+                   ) -> tuple[list[str], np.ndarray]:
+        """The top `depth` hybrid candidates in fused order and their ranker features: what
+        `yuyi tune --ranker` learns from, computed by the same code search applies it with."""
+        p = params.replace(mode="hybrid")
+        an, legs, scores, _, _ = self._fuse(query, vector, p, max(depth, MIN_CANDIDATES), None)
+        head = sorted(scores, key=lambda c: (-scores[c], c))[:depth]
+        rows = self.store.get_chunks(self.collection, head)
+        head = [c for c in head if c in rows]
+        return head, candidate_features(query, an.lang, an.tokens, head, legs, scores, rows)
+
+    def _learned_order(self, ranker: Ranker, query: str, an, ordered: list[str], legs: dict, scores: dict,
+                       fetched: dict) -> tuple[list[str], dict]:
+        """The top `ranker.depth` candidates in the ranker's order, ahead of the rest."""
+        import time
+
+        t0 = time.perf_counter()
+        head = ordered[: ranker.depth]
+        rows = self.store.get_chunks(self.collection, head)
+        fetched.update(rows)
+        head = [c for c in head if c in rows]
+        learned = ranker.scores(candidate_features(query, an.lang, an.tokens, head, legs, scores, rows))
+        order = sorted(range(len(head)), key=lambda i: (-learned[i], i))
+        new = [head[i] for i in order] + ordered[ranker.depth:]
+        return new, {"depth": ranker.depth, "ms": round((time.perf_counter() - t0) * 1000, 2)}
 
     def _rerank(self, query: str, ordered: list[str], p: SearchParams, reranker: Rescorer, fetched: dict,
                 retrieval: dict[str, float]) -> tuple[list[str], dict, dict]:

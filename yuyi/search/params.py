@@ -152,6 +152,8 @@ class SearchParams:
                                   "before dense search, documents unchanged; 'none' turns a stored one off. Over "
                                   "HTTP only the collection's stored adapter or 'none'.", "text",
                                   max_chars=MAX_NAME_CHARS, tunable=True, none="no adapter")
+    ranker: bool = setting(True, "Order the top hybrid candidates with the collection's learned ranker (`yuyi tune "
+                           "--ranker`), when it has one.", "bool", tunable=True)
     rerank: str | None = setting(None, "Rescore the top candidates with this cross-encoder: a directory (`yuyi train "
                                  "--task rerank`) or a reranker name (`yuyi models list`); over HTTP the served "
                                  "reranker's name (omitted: the served one).", "text",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
 from yuyi.models.adapter import NONE as ADAPTER_OFF
@@ -21,7 +21,7 @@ router = APIRouter(tags=["search"])
 
 
 @router.post("/v1/collections/{name}/search", response_model=s.SearchResponse)
-async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(caller),
+async def search(name: str, body: s.SearchRequest, response: Response, key: ApiKey | None = Depends(caller),
                  rt: Runtime = Depends(runtime)):
     """Dense, keyword or hybrid search; results have the same shape as `yuyi search --json`.
     When the model cannot encode the query within `search_budget_ms` (busy or down), hybrid
@@ -47,7 +47,7 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
                                       model)
 
         results = await run_in_threadpool(own)
-        return _response(rt, name, params, results, None)
+        return _response(rt, name, params, results, None, response)
     if mode != "keyword":
         try:
             budget = rt.settings.search_budget_ms / 1000 if mode == "hybrid" else None
@@ -67,10 +67,14 @@ async def search(name: str, body: s.SearchRequest, key: ApiKey | None = Depends(
     # Degraded to keywords, a cosine floor has no meaning (BM25 scores are another unit): none applies.
     asked = params if mode == params.mode else dataclasses.replace(params, mode=mode, min_score=None)
     results = await run_in_threadpool(coll.search_vector, body.query, vector, asked, reranker, rt.encoder.name)
-    return _response(rt, name, params, results, degraded)
+    return _response(rt, name, params, results, degraded, response)
 
 
-def _response(rt: Runtime, name: str, params, results, degraded: str | None) -> s.SearchResponse:
+def _response(rt: Runtime, name: str, params, results, degraded: str | None, response: Response
+              ) -> s.SearchResponse:
+    for stage, info in (("ranker", results.ranker), ("rerank", results.rerank)):
+        if info is not None:  # W3C Server-Timing, beside the whole request's `app` entry
+            response.headers.append("server-timing", f"{stage};dur={info['ms']:.1f}")
     if results.rerank is not None:
         results.rerank["model"] = rt.reranker_label  # the name clients know it by, never a server path
         rt.metrics.rerank_seconds.observe(results.rerank["ms"] / 1000)
