@@ -31,7 +31,7 @@ from yuyi.models.adapter import NONE as ADAPTER_OFF
 from yuyi.models.adapter import check_adoptable
 from yuyi.models.encoder import loadable_backend
 from yuyi.search.engine import Rescorer, Searcher, SearchResults
-from yuyi.search.params import TUNABLE, SearchParams
+from yuyi.search.params import NO_RERANK, TUNABLE, SearchParams
 from yuyi.search.ranker import META_KEY as RANKER_KEY
 from yuyi.text.normalize import lone_surrogate
 
@@ -152,17 +152,24 @@ class Collection:
         return cached[1]
 
     def set_defaults(self, force: bool = False, **values: Any) -> SearchParams:
-        """Store search defaults with the collection (mode, fusion, weight, min_score, adapter).
-        An adapter is stored by its absolute folder after checking it fits this collection's
-        model; one measured worse than none is refused unless `force`."""
+        """Store search defaults with the collection (mode, fusion, weight, min_score, adapter,
+        ranker, rerank). An adapter is stored by its absolute folder after checking it fits this
+        collection's model; an adapter or reranker measured worse than none is refused unless
+        `force`."""
         bad = set(values) - set(TUNABLE)
         if bad:
             raise InputError(f"only {', '.join(TUNABLE)} can be stored as defaults, not {', '.join(sorted(bad))}")
         if values.get("adapter") not in (None, ADAPTER_OFF):
             values["adapter"] = check_adoptable(values["adapter"], self.model, force).path
+        if values.get("rerank") not in (None, NO_RERANK):
+            from yuyi.rerank import check_adoptable as check_reranker
+
+            check_reranker(values["rerank"], force, flag="--force")
+            if Path(values["rerank"]).expanduser().is_dir():  # every front end finds it, wherever it runs from
+                values["rerank"] = str(Path(values["rerank"]).expanduser().resolve())
         params = self.defaults.replace(**values)  # validated before anything is written
         self.store.set_meta(self.name, "search_defaults", {k: getattr(params, k) for k in TUNABLE
-                                                           if getattr(params, k) not in (None, ADAPTER_OFF)})
+                                                           if getattr(params, k) not in (None, ADAPTER_OFF, NO_RERANK)})
         self._forget(defaults=True)
         return params
 
@@ -308,7 +315,7 @@ class Collection:
         return results
 
     def _reranker(self, params: SearchParams) -> Rescorer | None:
-        if not params.rerank:
+        if not params.reranks:
             return None
         from yuyi.rerank import cached_reranker
 

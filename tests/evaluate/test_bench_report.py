@@ -71,6 +71,9 @@ def test_fine_tuning_is_suggested_only_with_labelled_data():
     paragraph = recommend(results, ctx, cost_table(results, ctx)[0])["paragraph"]
     assert "`yuyi train --model e5 --corpus docs.jsonl --queries q.tsv --qrels qrels.tsv" in paragraph
     assert "`yuyi bench --models e5,tuned-e5 --corpus docs.jsonl" in paragraph
+    adapter = paragraph.index("`yuyi train --adapter --model e5 --corpus docs.jsonl --queries q.tsv")
+    ranker = paragraph.index("`yuyi tune COLLECTION --queries q.tsv --qrels qrels.tsv --ranker`")
+    assert adapter < ranker < paragraph.index("`yuyi train --model e5 --corpus"), "cheapest lever first"
     silver = _ctx({"zh-Hans": 1.0}, qrels="silver")
     assert "silver set" in recommend(results, silver, cost_table(results, silver)[0])["paragraph"]
 

@@ -82,3 +82,23 @@ def test_interpolation_is_tuned_on_other_queries_and_kept_only_when_it_helps():
     verdict = gate(held(0.80, 0.70) | {"hybrid+interp@10": {"ndcg@10": 0.84, "w": 0.3}})
     assert verdict["recommended"] and verdict["interpolation"] == {"w": 0.3, "depth": 10}
     assert not gate(held(0.80, 0.70) | {"hybrid+interp@10": {"ndcg@10": 0.80, "w": 0.0}})["recommended"]
+
+
+def test_storing_a_worse_reranker_as_a_collection_default_is_refused_unless_forced(tmp_path, hashing):
+    from yuyi import open_collection
+
+    bad, good = _trained_dir(tmp_path, False), _trained_dir(tmp_path, True)
+    coll = open_collection("kb", str(tmp_path / "store"), encoder=hashing)
+    coll.add([{"id": "a", "text": "这款手表防水吗"}])
+    with pytest.raises(InputError, match="not recommended .*pass --force to use it anyway"):
+        coll.set_defaults(rerank=str(bad))
+    assert coll.defaults.rerank is None
+    assert coll.set_defaults(rerank=str(good)).rerank == str(good.resolve())
+    assert coll.set_defaults(rerank=str(bad), force=True).rerank == str(bad.resolve())
+    assert coll.set_defaults(rerank="none").rerank == "none" and not coll.defaults.reranks
+    assert "rerank" not in coll.store.get_meta("kb")["search_defaults"]
+    assert coll.search("手表", top_k=1, rerank="none")  # 'none' turns reranking off, it names no model
+    done = subprocess.run([YUYI, "collections", "defaults", "kb", "--store", str(tmp_path / "store"), "--rerank",
+                           str(bad)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--force" in done.stderr and "Traceback" not in done.stderr
+    coll.close()

@@ -70,7 +70,7 @@ def search(
             coll = open_collection(name, st, encoder=encoder)
         else:
             coll = open_collection(collection, store, backend=backend)
-        if settings.get("rerank"):
+        if settings.get("rerank") and settings["rerank"] != P.NO_RERANK:
             from yuyi.rerank import cached_reranker, reranker_verdict
 
             cached_reranker(settings["rerank"], coll.device)  # a reranker that cannot load fails before the search
@@ -183,8 +183,8 @@ def collections_drop(name: str, store: str = STORE,
 @collections_app.command("defaults")
 @search_options(P.TUNABLE, as_default=True)
 def collections_defaults(name: str, store: str = STORE,
-                         force: bool = typer.Option(False, "--force", help="Store an adapter marked not "
-                                                    "recommended (measured worse than none on held-out data)."),
+                         force: bool = typer.Option(False, "--force", help="Store an adapter or reranker marked "
+                                                    "not recommended (measured worse on held-out data)."),
                          settings: dict | None = None) -> None:
     """Show or set the search defaults stored with a collection (`yuyi tune --apply` sets them
     from measurements); every front end uses them for settings a search leaves out.

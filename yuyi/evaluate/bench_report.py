@@ -211,8 +211,13 @@ def train_command(model: str, ctx: BenchContext) -> str:
     bare = model.split("@", 1)[0]
     out = f"tuned-{bare.replace('/', '-')}"
     files = " ".join(f"--corpus {c}" for c in o["corpus"]) + f" --queries {o['queries']} --qrels {o['qrels']}"
-    return (f"Train (20% held out for a before/after report): `yuyi train --model {bare} {files} "
-            f"--hard-negatives 3 --out {out}`; then compare: `yuyi bench --models {bare},{out} {files}`.")
+    adapter = f"adapter-{bare.replace('/', '-')}"
+    return (f"Cheapest first, each measured on held-out queries and refused when it does not help: (1) a query "
+            f"adapter, seconds, no re-indexing: `yuyi train --adapter --model {bare} {files} --out {adapter}`, then "
+            f"`yuyi collections defaults COLLECTION --adapter {adapter}`; (2) a learned ranker over the hybrid "
+            f"legs: `yuyi tune COLLECTION --queries {o['queries']} --qrels {o['qrels']} --ranker`; (3) fine-tuning "
+            f"(minutes to an hour, then re-indexing): `yuyi train --model {bare} {files} --hard-negatives 3 --out "
+            f"{out}`; then compare: `yuyi bench --models {bare},{out} {files}`.")
 
 
 def _why_finetune(pick, candidates, ctx: BenchContext) -> str:

@@ -32,15 +32,15 @@ def reranker_verdict(name: str) -> dict:
     return {"recommended": body.get("recommended"), "why": gate.get("why", "trained before rerankers were gated")}
 
 
-def check_adoptable(name: str, force: bool = False) -> dict:
-    """Refuse to serve a reranker that held-out data found worse than retrieval alone (one clear
-    line; `force` overrides). Returns the verdict."""
+def check_adoptable(name: str, force: bool = False, flag: str = "--force-rerank") -> dict:
+    """Refuse to serve (or store as a collection's default) a reranker that held-out data found
+    worse than retrieval alone: one clear line naming `flag`, which `force` stands for."""
     from yuyi.errors import InputError
 
     verdict = reranker_verdict(name)
     if verdict["recommended"] is False and not force:
-        raise InputError(f"reranker {name} is marked not recommended ({verdict['why']}): serving it would make search "
-                         "worse; pass --force-rerank to serve it anyway")
+        raise InputError(f"reranker {name} is marked not recommended ({verdict['why']}): using it would make search "
+                         f"worse; pass {flag} to use it anyway")
     return verdict
 
 

@@ -147,7 +147,7 @@ class Searcher:
         rescored by it before results are collapsed per document."""
         p = params
         self._needs_model(p.mode)
-        if p.rerank and reranker is None:
+        if p.reranks and reranker is None:
             raise InputError(f"rerank={p.rerank!r} was asked but no reranker was given to the searcher")
         if p.filter and (why := unknown_keys_error(p.filter, self.metadata_keys, self.collection.lstrip("="))):
             raise FilterError(why)
@@ -157,11 +157,7 @@ class Searcher:
                 raise InputError(f"facets: no document in {self.collection.lstrip('=')!r} has "
                                  f"{', '.join(map(repr, unknown))}; keys: {', '.join(self.metadata_keys) or 'none'}; "
                                  f"built-ins: {', '.join(FACET_BUILTINS)}")
-        if vector is not None and p.adapter and p.adapter != ADAPTER_OFF:
-            adapter = load_adapter(p.adapter)
-            adapter.check_model(self.info.model, f"collection {self.collection.lstrip('=')!r}")
-            vector = adapter.apply(vector)
-        reranker = reranker if p.rerank else None
+        reranker = reranker if p.reranks else None
         groups = list(p.groups) if p.groups is not None else None
         key = query_key(query, p)
         seen = decode_cursor(p.cursor, key) if p.cursor else []
@@ -218,6 +214,10 @@ class Searcher:
         """(query analysis, {leg: hits}, fused score per chunk, exact cosines or None, leg weights)."""
         legs: dict[str, list[Hit]] = {}
         an = analyse(query)
+        if vector is not None and p.adapter and p.adapter != ADAPTER_OFF:  # the query side only: no re-indexing
+            adapter = load_adapter(p.adapter)
+            adapter.check_model(self.info.model, f"collection {self.collection.lstrip('=')!r}")
+            vector = adapter.apply(vector)
         if p.mode in ("dense", "hybrid"):
             legs["dense"] = self.store.dense_search(self.collection, vector, depth, p.filter, groups, p.lang)
         if p.mode in ("keyword", "hybrid"):

@@ -32,6 +32,7 @@ DEFAULT_TOP_K = 10
 # (benchmarks/rerank_quality.py) was judged at; past MAX_RERANK_DEPTH a CPU reranker takes seconds.
 DEFAULT_RERANK_DEPTH = 20
 MAX_RERANK_DEPTH = 200
+NO_RERANK = "none"
 
 MIN_SCORE_UNITS = {
     "dense": "cosine similarity of query and chunk, -1..1 (e5: unrelated text scores ~0.75, a good match ~0.85+)",
@@ -156,8 +157,10 @@ class SearchParams:
                            "--ranker`), when it has one.", "bool", tunable=True)
     rerank: str | None = setting(None, "Rescore the top candidates with this cross-encoder: a directory (`yuyi train "
                                  "--task rerank`) or a reranker name (`yuyi models list`); over HTTP the served "
-                                 "reranker's name (omitted: the served one).", "text",
-                                 max_chars=MAX_NAME_CHARS, none="no reranking", group="rerank", member="model")
+                                 "reranker's name (omitted: the served one). 'none' turns a stored one off; one "
+                                 "marked not recommended is stored only with --force.", "text",
+                                 max_chars=MAX_NAME_CHARS, none="no reranking", group="rerank", member="model",
+                                 tunable=True)
     rerank_depth: int = setting(DEFAULT_RERANK_DEPTH, "Candidate chunks the reranker rescores.", "int", ge=1,
                                 le=MAX_RERANK_DEPTH, group="rerank", member="depth")
     rerank_budget_ms: float | None = setting(None, "If reranking would take longer (ms), the un-reranked list is "
@@ -179,6 +182,11 @@ class SearchParams:
             raise InputError(f"unknown search parameter(s): {', '.join(sorted(unknown))}; "
                              f"known: {', '.join(known)}")
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def reranks(self) -> bool:
+        """Whether this search is reranked ('none' turns a stored reranker off)."""
+        return bool(self.rerank) and self.rerank != NO_RERANK
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

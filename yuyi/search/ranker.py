@@ -1,9 +1,10 @@
 """The learned ranker (`yuyi tune --ranker`): LightGBM `lambdarank` over what a hybrid search
 already knows about each candidate — both legs' scores and ranks, their normalised shares, the
-fused score, lengths, language match and how many query terms the chunk and its title or
-heading contain (Elasticsearch/OpenSearch LTR, Vespa's second phase). One feature function
-serves training and search, so they cannot drift. The model is stored with the collection
-(compressed text in its metadata) and reorders the top `depth` hybrid candidates."""
+fused score, lengths, language match and how many query terms (and character bigrams and
+trigrams) the chunk and its title or heading contain (Elasticsearch/OpenSearch LTR, Vespa's
+second phase). One feature function serves training and search, so they cannot drift. The
+model is stored with the collection (compressed text in its metadata) and reorders the top
+`depth` hybrid candidates."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ import numpy as np
 from yuyi.errors import InputError
 
 FEATURES = ("dense", "keyword", "dense_rank", "keyword_rank", "dense_norm", "keyword_norm", "fused",
-            "query_chars", "chunk_chars", "lang_match", "term_overlap", "title_overlap")
+            "query_chars", "chunk_chars", "lang_match", "term_overlap", "title_overlap", "bigram_overlap",
+            "trigram_overlap")
 TITLE_KEYS = ("title", "heading", "headings", "section")
 DEFAULT_DEPTH = 100  # candidates (chunks) the ranker reorders: the issue's latency budget is stated at 100
 META_KEY = "ranker"
@@ -37,6 +39,19 @@ def _minmax(values: Mapping[str, float]) -> dict[str, float]:
 def _overlap(tokens: Sequence[str], text: str) -> float:
     terms = [t for t in dict.fromkeys(tokens) if t.strip()]
     return sum(1 for t in terms if t in text) / len(terms) if terms else math.nan
+
+
+def _grams(text: str, n: int) -> set[str]:
+    s = "".join(text.split())
+    return {s[i:i + n] for i in range(len(s) - n + 1)}
+
+
+def _gram_overlap(query_grams: set[str], compact: str) -> float:
+    """Share of the query's character n-grams found in the text without its spaces (no analyser:
+    Korean spacing differences and numbers count as well as CJK runs)."""
+    if not query_grams:
+        return math.nan
+    return sum(1 for g in query_grams if g in compact) / len(query_grams)
 
 
 def _title(metadata: Mapping[str, Any] | None) -> str | None:
@@ -59,18 +74,21 @@ def candidate_features(query: str, query_lang: str, tokens: Sequence[str], candi
     rank = {leg: {h.chunk_id: h.rank for h in hits} for leg, hits in legs.items()}
     norm = {leg: _minmax(s) for leg, s in score.items()}
     nan = math.nan
+    bigrams, trigrams = _grams(query, 2), _grams(query, 3)
     out = np.full((len(candidates), len(FEATURES)), nan, dtype=np.float32)
     for i, c in enumerate(candidates):
         row = rows.get(c) or {}
         text = row.get("text") or ""
         title = _title(row.get("metadata"))
         lang = row.get("lang") or ""
+        compact = "".join(text.split())
         out[i] = (score.get("dense", {}).get(c, nan), score.get("keyword", {}).get(c, nan),
                   rank.get("dense", {}).get(c, nan), rank.get("keyword", {}).get(c, nan),
                   norm.get("dense", {}).get(c, nan), norm.get("keyword", {}).get(c, nan),
                   fused.get(c, nan), len(query), len(text),
                   float(bool(lang) and lang.split("-")[0] == query_lang.split("-")[0]),
-                  _overlap(tokens, text), _overlap(tokens, title) if title else nan)
+                  _overlap(tokens, text), _overlap(tokens, title) if title else nan,
+                  _gram_overlap(bigrams, compact), _gram_overlap(trigrams, compact))
     return out
 
 
