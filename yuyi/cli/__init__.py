@@ -10,6 +10,7 @@ from yuyi.cli import (
     backup,
     bench,
     bench_commands,
+    classify,
     config,
     demo,
     embed,
@@ -19,6 +20,7 @@ from yuyi.cli import (
     index,
     migrate,
     models,
+    pairs,
     serve,
     text,
     train,
@@ -57,6 +59,9 @@ app.command("demo")(demo.demo)
 app.command("export")(export.export)
 app.command("config")(config.config)
 app.command("migrate")(migrate.migrate)
+app.command("mine")(pairs.mine)
+app.command("dedup")(pairs.dedup)
+app.add_typer(classify.app, name="classify")
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

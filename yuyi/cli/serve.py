@@ -47,6 +47,8 @@ def serve(
                                            "without a budget get this one.", show_default="no budget"),
     force_rerank: bool = typer.Option(False, "--force-rerank", help="Serve the reranker even when its held-out "
                                       "numbers (yuyi train --task rerank) say it makes search worse."),
+    classifier: str = typer.Option(None, "--classifier", help="A `yuyi classify train` folder (for the served "
+                                   "model) answering POST /v1/classify.", show_default="none"),
 ) -> None:
     """Serve embeddings (OpenAI-compatible), similarity, collections, search and a search page."""
     from yuyi.cli.common import require_extra
@@ -64,10 +66,14 @@ def serve(
                              model_threads=model_threads,
                              async_ingest_chars=async_ingest_chars, backend=backend, device=device,
                              max_body_bytes=int(max_body_mb * 1024 * 1024), rerank_model=rerank_model,
-                             force_rerank=force_rerank,
+                             force_rerank=force_rerank, classifier=classifier,
                              rerank_budget_ms=rerank_budget_ms, max_upload_bytes=int(max_upload_mb * 1024 * 1024),
                              files_root=_folder(files_root) if files_root else None,
                              ready_message=f"yuyi: ready at http://{host}:{port}/ (search page; API docs at /docs)")
+    if classifier:  # a folder that is not a classifier fails here in one line, before the model loads
+        from yuyi.classify import load_classifier
+
+        load_classifier(classifier)
     reranker = None
     if rerank_model:  # loaded here, so a reranker that cannot load fails with a clear message, not mid-start-up
         from yuyi.rerank import check_adoptable, load_reranker

@@ -42,3 +42,22 @@ def bitext_scores(encoder: Encoder, cjk: list[str], eng: list[str]) -> dict[str,
     q_eng = encoder.encode(eng, kind="query")
     p_cjk = encoder.encode(cjk, kind="passage")
     return {"cjk_to_en": top1_accuracy(q_cjk, p_eng), "en_to_cjk": top1_accuracy(q_eng, p_cjk)}
+
+
+def mining_scores(encoder: Encoder, lang: str, root: str | Path | None = None, limit: int | None = None
+                  ) -> tuple[dict[str, float], int]:
+    """`yuyi mine` on Tatoeba LANG -> eng with as many English distractors (the other CJK sets'
+    English sides, minus any true target) as true pairs, at the default margin threshold:
+    precision, recall and F1 of the one-to-one pairs."""
+    from yuyi.mine import mine
+
+    src, eng = load_tatoeba(lang, root, limit)
+    truth = set(eng)
+    others = [e for other in ("cmn", "jpn", "kor") if other != lang for e in load_tatoeba(other, root)[1]]
+    distractors = [e for e in dict.fromkeys(others) if e not in truth][: len(src)]
+    pairs = mine(src, eng + distractors, encoder)
+    correct = sum(1 for p in pairs if p.source_line == p.target_line)
+    precision = correct / len(pairs) if pairs else 0.0
+    recall = correct / len(src)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"f1": f1, "precision": precision, "recall": recall}, len(src)

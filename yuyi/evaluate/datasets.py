@@ -40,7 +40,7 @@ class LabelledTexts:
 @dataclass
 class Task:
     id: str
-    kind: str  # sts | pair | bitext | retrieval | classification | clustering
+    kind: str  # sts | pair | bitext | mining | retrieval | classification | clustering
     lang: str
     folder: str
     load: Callable[[Path], object]
@@ -127,6 +127,9 @@ TASKS: dict[str, Task] = {t.id: t for t in [
     _pair("bustm", "zh", "BUSTM-fewclue", "test_public.json", _jsonl_pairs),
     *[Task(f"tatoeba-{lang}-eng", "bitext", {"cmn": "zh", "jpn": "ja", "kor": "ko", "yue": "zh", "wuu": "zh"}[lang],
            "Tatoeba-LASER", lambda root, lang=lang: lang) for lang in ("cmn", "jpn", "kor", "yue", "wuu")],
+    *[Task(f"tatoeba-{lang}-mine", "mining", {"cmn": "zh", "jpn": "ja", "kor": "ko"}[lang], "Tatoeba-LASER",
+           lambda root, lang=lang: lang, "yuyi mine (ratio margin) with as many English distractors as pairs")
+      for lang in ("cmn", "jpn", "kor")],
     *[Task(f"{name}-retrieval", "retrieval", lang, folder, lambda root, name=name: name)
       for name, lang, folder in (("cmrc2018", "zh", "CMRC2018-dev"), ("jsquad", "ja", "JSQuAD"),
                                  ("jaquad", "ja", "JaQuAD"), ("korquad", "ko", "KorQuAD-v1-dev"))],

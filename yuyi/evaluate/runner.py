@@ -25,7 +25,7 @@ from yuyi.evaluate.retrieval import single_positive_metrics
 from yuyi.models.encoder import Encoder
 
 MAIN_METRIC = {"sts": "spearman", "pair": "ap", "bitext": "accuracy", "retrieval": "ndcg@10",
-               "classification": "accuracy", "clustering": "v_measure"}
+               "classification": "accuracy", "clustering": "v_measure", "mining": "f1"}
 
 
 @dataclass
@@ -107,6 +107,10 @@ def _evaluate(encoder, kind, task_id, root, limit, cache) -> tuple[dict[str, flo
         q_eng, p_cjk = enc(encoder, eng, "query"), enc(encoder, cjk, "passage")
         a, b = top1_accuracy(q_cjk, p_eng), top1_accuracy(q_eng, p_cjk)
         return {"accuracy": (a + b) / 2, "cjk_to_en": a, "en_to_cjk": b}, len(cjk)
+    if kind == "mining":
+        from yuyi.evaluate.bitext import mining_scores
+
+        return mining_scores(encoder, task_id.split("-")[1], root, limit)
     if kind == "retrieval":
         data = load_qa_retrieval(task_id.removesuffix("-retrieval"), root, limit)
         q = enc(encoder, data.queries, "query")

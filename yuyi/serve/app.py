@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from yuyi import __version__
+from yuyi.errors import InputError
 from yuyi.serve import (
+    routes_classify,
     routes_collections,
     routes_embeddings,
     routes_files,
@@ -53,6 +55,13 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None, 
 
             rt.reranker = reranker or await run_in_threadpool(load_reranker, settings.rerank_model, settings.device)
             await run_in_threadpool(rt.reranker.score, WARMUP_TEXTS[0], WARMUP_TEXTS)  # warm-up + a cost estimate
+        if settings.classifier:
+            from yuyi.classify import load_classifier
+
+            rt.classifier = load_classifier(settings.classifier)
+            if rt.classifier.model != rt.encoder.name:
+                raise InputError(f"classifier {settings.classifier} was trained on {rt.classifier.model}'s vectors; "
+                                 f"this server serves {rt.encoder.name}")
         secrets.append(str(getattr(rt.store, "root", "") or ""))
         backend = getattr(rt.encoder, "backend", "torch")
         rt.encoder.set_threads(settings.model_threads or default_model_threads(backend), shared=True)
@@ -86,7 +95,8 @@ def create_app(settings: ServeSettings | None = None, encoder=None, store=None, 
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
                            allow_headers=["*"])
-    for routes in (routes_embeddings, routes_collections, routes_files, routes_search, routes_rerank, routes_ops):
+    for routes in (routes_embeddings, routes_collections, routes_files, routes_search, routes_rerank, routes_classify,
+                   routes_ops):
         app.include_router(routes.router)
 
     return app

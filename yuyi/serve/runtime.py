@@ -32,6 +32,7 @@ class Runtime:
     metrics: Metrics
     encoder: Any = None
     reranker: Any = None  # yuyi.rerank.Reranker when `--rerank-model` was given
+    classifier: Any = None  # yuyi.classify.Classifier when `--classifier` was given
     store: Any = None
     batcher: MicroBatcher | None = None
     loop: asyncio.AbstractEventLoop | None = None

@@ -62,6 +62,7 @@ class ServeSettings:
     batching: bool = True
     rerank_model: str | None = None  # a cross-encoder for /v1/rerank and `"rerank"` in search bodies
     force_rerank: bool = False  # serve a reranker even when held-out data marked it not recommended
+    classifier: str | None = None  # a `yuyi classify train` folder for POST /v1/classify (the served model's)
     rerank_budget_ms: float | None = None  # searches that ask for reranking without a budget get this one
     cors_origins: tuple[str, ...] = ()
     files_root: str | None = None  # `--files DIR`: results link to their source files under it

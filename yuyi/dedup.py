@@ -1,0 +1,173 @@
+"""Near-duplicates across languages and scripts (`yuyi dedup`): the same support article in
+Simplified, Traditional and English, a product description copied with full-width digits.
+
+Two sources of pairs, joined into groups (connected components):
+- exact copies after normalisation (NFKC width, Traditional -> Simplified, case, punctuation and
+  spaces dropped), so trivial duplicates never depend on a threshold;
+- a nearest-neighbour join of the embeddings, language by language (exact below
+  `yuyi.margin.EXACT_LIMIT` texts, usearch HNSW above: no n² work), linking mutual neighbours
+  whose ratio margin against both texts' k nearest neighbours clears a threshold measured per
+  model, since a fixed cosine threshold does not transfer between models."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from yuyi.errors import InputError
+from yuyi.margin import DEFAULT_K, knn, neighbourhood, ratio_margin
+from yuyi.text.detect import detect
+from yuyi.text.normalize import normalise
+
+# Ratio-margin threshold per model: the F1-best on benchmarks/dedup.py's calibration half (Tatoeba
+# cmn sentences as Simplified / Traditional / English copies among as many unrelated ones); on
+# the other half e5-small then reaches pairwise P 0.856 / R 0.764 (a cosine threshold: F1 0.32).
+THRESHOLDS = {"multilingual-e5-small": 1.035}
+FALLBACK_THRESHOLD = 1.035  # a model not measured yet: e5-small's, until `benchmarks.dedup --model` says otherwise
+EXACT = "exact"
+
+
+@dataclass
+class Member:
+    line: int | str  # 1-based input line, or a document id
+    text: str
+    lang: str
+    score: float  # best margin to another member (inf for an exact copy)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "text": self.text, "lang": self.lang,
+                "score": EXACT if self.score == float("inf") else round(self.score, 4)}
+
+
+@dataclass
+class Group:
+    group: int
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def representative(self) -> Member:
+        return self.members[0]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "members": [m.as_dict() for m in self.members]}
+
+
+def default_threshold(model: str) -> float:
+    return THRESHOLDS.get(model.split("@", 1)[0], FALLBACK_THRESHOLD)
+
+
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def copy_key(text: str) -> str:
+    """The text as exact-copy detection sees it: width, script variant, case, punctuation folded."""
+    folded = normalise(text, fold="t2s", lowercase=True)
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", folded))
+
+
+def dedup(texts: Sequence[str], encoder: Any = None, ids: Sequence[int | str] | None = None,
+          threshold: float | None = None, k: int = DEFAULT_K, vectors: np.ndarray | None = None,
+          model: str | None = None) -> list[Group]:
+    """Groups of two or more near-duplicates, each ordered by input position (the first is the
+    representative); `ids` name the members (default: 1-based positions). `vectors` (one row a
+    text, from `model`) skip the encoder, e.g. a collection's stored vectors."""
+    if ids is not None and len(ids) != len(texts):
+        raise InputError("ids and texts differ in length")
+    if vectors is None and encoder is None:
+        raise InputError("dedup needs an encoder or the texts' vectors")
+    if vectors is not None and len(vectors) != len(texts):
+        raise InputError("vectors and texts differ in length")
+    names = list(ids) if ids is not None else list(range(1, len(texts) + 1))
+    live = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+    if len(live) < 2:
+        return []
+    floor = default_threshold(model or encoder.name) if threshold is None else threshold
+    parent = list(range(len(texts)))
+    best = np.full(len(texts), -np.inf)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def link(a: int, b: int, score: float) -> None:
+        parent[root(a)] = root(b)
+        best[a], best[b] = max(best[a], score), max(best[b], score)
+
+    first: dict[str, int] = {}
+    keys = {i: copy_key(texts[i]) for i in live}
+    for i in live:
+        key = keys[i]
+        if key and key in first:
+            link(i, first[key], float("inf"))
+        elif key:
+            first[key] = i
+    # One text per set of exact copies: copies in each other's neighbourhood would lower every margin.
+    reps = [i for i in live if not keys[i] or first[keys[i]] == i]
+    if len(reps) < 2:
+        return _groups(texts, names, live, root, best)
+    x = vectors[reps] if vectors is not None else encoder.encode([texts[i] for i in reps], kind="query",
+                                                                   batch_size=64)
+    langs = [_family(detect(texts[i]).lang) for i in reps]
+    for score, a, b in _margin_links(x, langs, k):
+        if score >= floor:
+            link(reps[a], reps[b], score)
+    return _groups(texts, names, live, root, best)
+
+
+def _family(lang: str) -> str:
+    return "zh" if lang.startswith("zh") else lang
+
+
+def _margin_links(x: np.ndarray, langs: list[str], k: int) -> list[tuple[float, int, int]]:
+    """(margin, a, b) for mutual nearest neighbours, joined language by language: a Chinese text's
+    margin to an English one is taken against its English neighbours, as in cross-lingual mining
+    (in one mixed pool, same-language neighbours crowd every translation out)."""
+    by: dict[str, np.ndarray] = {}
+    for lang in dict.fromkeys(langs):
+        by[lang] = np.array([i for i, g in enumerate(langs) if g == lang])
+    out = []
+    for la, ia in by.items():
+        for lb, ib in by.items():
+            if lb < la:
+                continue
+            same = la == lb
+            if same and len(ia) < 2:
+                continue
+            fwd_i, fwd_s = knn(x[ia], x[ib], k, exclude_self=same)
+            back_i, back_s = (fwd_i, fwd_s) if same else knn(x[ib], x[ia], k)
+            if not fwd_i.shape[1] or not back_i.shape[1]:
+                continue
+            na, nb = neighbourhood(fwd_s), neighbourhood(back_s)
+            back = [set(row.tolist()) for row in back_i]
+            for r in range(len(ia)):
+                for j, c in zip(fwd_i[r], fwd_s[r], strict=True):
+                    j = int(j)
+                    if r in back[j]:  # mutual neighbours only: a hub near everything links nothing
+                        out.append((float(ratio_margin(c, na[r], nb[j])), int(ia[r]), int(ib[j])))
+    return out
+
+
+def _groups(texts: Sequence[str], names: list, live: list[int], root, best: np.ndarray) -> list[Group]:
+    """Connected components of two or more, numbered by their first member's position."""
+    components: dict[int, list[int]] = {}
+    for i in live:
+        components.setdefault(root(i), []).append(i)
+    groups = sorted((sorted(c) for c in components.values() if len(c) > 1), key=lambda c: c[0])
+    return [Group(n, [Member(names[i], texts[i], detect(texts[i]).lang, float(best[i])) for i in members])
+            for n, members in enumerate(groups, 1)]
+
+
+def pairs_in(groups: Sequence[Group]) -> set[frozenset]:
+    """Every unordered pair of members that share a group (for pairwise precision / recall)."""
+    out = set()
+    for g in groups:
+        names = [m.line for m in g.members]
+        out |= {frozenset((a, b)) for i, a in enumerate(names) for b in names[i + 1:]}
+    return out
