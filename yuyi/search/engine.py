@@ -249,10 +249,16 @@ class Searcher:
         `yuyi tune --ranker` learns from, computed by the same code search applies it with."""
         p = params.replace(mode="hybrid")
         an, legs, scores, _, _ = self._fuse(query, vector, p, max(depth, MIN_CANDIDATES), None)
-        head = sorted(scores, key=lambda c: (-scores[c], c))[:depth]
+        fused_order = sorted(scores, key=lambda c: (-scores[c], c))[:depth]
+        head, features, _ = self._features(query, an, fused_order, legs, scores)
+        return head, features
+
+    def _features(self, query: str, an, head: list[str], legs: dict, scores: dict
+                  ) -> tuple[list[str], np.ndarray, dict[str, dict]]:
+        """(the head's chunks still stored, their ranker features, their rows)."""
         rows = self.store.get_chunks(self.collection, head)
         head = [c for c in head if c in rows]
-        return head, candidate_features(query, an.lang, an.tokens, head, legs, scores, rows)
+        return head, candidate_features(query, an.lang, an.tokens, head, legs, scores, rows), rows
 
     def _learned_order(self, ranker: Ranker, query: str, an, ordered: list[str], legs: dict, scores: dict,
                        fetched: dict) -> tuple[list[str], dict]:
@@ -260,11 +266,9 @@ class Searcher:
         import time
 
         t0 = time.perf_counter()
-        head = ordered[: ranker.depth]
-        rows = self.store.get_chunks(self.collection, head)
+        head, features, rows = self._features(query, an, ordered[: ranker.depth], legs, scores)
         fetched.update(rows)
-        head = [c for c in head if c in rows]
-        learned = ranker.scores(candidate_features(query, an.lang, an.tokens, head, legs, scores, rows))
+        learned = ranker.scores(features)
         order = sorted(range(len(head)), key=lambda i: (-learned[i], i))
         new = [head[i] for i in order] + ordered[ranker.depth:]
         return new, {"depth": ranker.depth, "ms": round((time.perf_counter() - t0) * 1000, 2)}

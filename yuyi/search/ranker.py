@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from yuyi.errors import InputError
+from yuyi.search.fusion import normalised
 
 FEATURES = ("dense", "keyword", "dense_rank", "keyword_rank", "dense_norm", "keyword_norm", "fused",
             "query_chars", "chunk_chars", "lang_match", "term_overlap", "title_overlap", "bigram_overlap",
@@ -27,13 +28,6 @@ FEATURES = ("dense", "keyword", "dense_rank", "keyword_rank", "dense_norm", "key
 TITLE_KEYS = ("title", "heading", "headings", "section")
 DEFAULT_DEPTH = 100  # candidates (chunks) the ranker reorders: the issue's latency budget is stated at 100
 META_KEY = "ranker"
-
-
-def _minmax(values: Mapping[str, float]) -> dict[str, float]:
-    if not values:
-        return {}
-    lo, hi = min(values.values()), max(values.values())
-    return {c: (v - lo) / (hi - lo) if hi > lo else 1.0 for c, v in values.items()}
 
 
 def _overlap(tokens: Sequence[str], text: str) -> float:
@@ -72,7 +66,8 @@ def candidate_features(query: str, query_lang: str, tokens: Sequence[str], candi
     fields (text, lang, metadata)."""
     score = {leg: {h.chunk_id: float(h.score) for h in hits} for leg, hits in legs.items()}
     rank = {leg: {h.chunk_id: h.rank for h in hits} for leg, hits in legs.items()}
-    norm = {leg: _minmax(s) for leg, s in score.items()}
+    # Each leg min-max scaled over every hit it returned (fusion's normaliser, window = the whole leg).
+    norm = normalised(dict(legs), window=max((len(hits) for hits in legs.values()), default=0))
     nan = math.nan
     bigrams, trigrams = _grams(query, 2), _grams(query, 3)
     out = np.full((len(candidates), len(FEATURES)), nan, dtype=np.float32)
