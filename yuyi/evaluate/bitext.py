@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,20 +45,33 @@ def bitext_scores(encoder: Encoder, cjk: list[str], eng: list[str]) -> dict[str,
     return {"cjk_to_en": top1_accuracy(q_cjk, p_eng), "en_to_cjk": top1_accuracy(q_eng, p_cjk)}
 
 
-def mining_scores(encoder: Encoder, lang: str, root: str | Path | None = None, limit: int | None = None
-                  ) -> tuple[dict[str, float], int]:
-    """`yuyi mine` on Tatoeba LANG -> eng with as many English distractors (the other CJK sets'
-    English sides, minus any true target) as true pairs, at the default margin threshold:
-    precision, recall and F1 of the one-to-one pairs."""
-    from yuyi.mine import mine
-
+def tatoeba_mining_set(lang: str, root: str | Path | None = None, limit: int | None = None
+                       ) -> tuple[list[str], list[str]]:
+    """(LANG sentences, their English translations in order followed by as many English
+    distractors): the other CJK sets' English sides, minus any true target."""
     src, eng = load_tatoeba(lang, root, limit)
     truth = set(eng)
     others = [e for other in ("cmn", "jpn", "kor") if other != lang for e in load_tatoeba(other, root)[1]]
     distractors = [e for e in dict.fromkeys(others) if e not in truth][: len(src)]
-    pairs = mine(src, eng + distractors, encoder)
-    correct = sum(1 for p in pairs if p.source_line == p.target_line)
-    precision = correct / len(pairs) if pairs else 0.0
-    recall = correct / len(src)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return src, eng + distractors
+
+
+def mining_prf(pairs: Sequence, n_true: int, floor: float = float("-inf")) -> tuple[float, float, float]:
+    """Precision, recall and F1 of mined pairs scoring at least `floor`, where source line i
+    truly pairs with target line i (as tatoeba_mining_set lays them out)."""
+    kept = [p for p in pairs if p.score >= floor]
+    correct = sum(1 for p in kept if p.source_line == p.target_line)
+    precision = correct / len(kept) if kept else 0.0
+    recall = correct / n_true
+    return precision, recall, 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def mining_scores(encoder: Encoder, lang: str, root: str | Path | None = None, limit: int | None = None
+                  ) -> tuple[dict[str, float], int]:
+    """`yuyi mine` on Tatoeba LANG -> eng with distractors (tatoeba_mining_set) at the default
+    margin threshold: precision, recall and F1 of the one-to-one pairs."""
+    from yuyi.mine import mine
+
+    src, target = tatoeba_mining_set(lang, root, limit)
+    precision, recall, f1 = mining_prf(mine(src, target, encoder), len(src))
     return {"f1": f1, "precision": precision, "recall": recall}, len(src)
