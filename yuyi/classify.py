@@ -45,8 +45,8 @@ def read_labelled(path: str | Path, text_field: str = "text", label_field: str =
     else:
         rows = ((n, _json(line, path, n)) for n, line in enumerate(raw.splitlines(), 1) if line.strip())
     for n, row in rows:
-        text, label = row.get(text_field) if isinstance(row, dict) else None, \
-            row.get(label_field) if isinstance(row, dict) else None
+        row = row if isinstance(row, dict) else {}  # a JSON line that is not an object has neither field
+        text, label = row.get(text_field), row.get(label_field)
         if not isinstance(text, str) or not text.strip() or label is None or str(label) == "":
             raise InputError(f"{path} line {n}: needs a non-empty {text_field!r} and a {label_field!r}")
         texts.append(text)
