@@ -24,10 +24,10 @@ from yuyi.margin import DEFAULT_K, knn, neighbourhood, ratio_margin
 from yuyi.text.detect import detect
 from yuyi.text.normalize import normalise
 
-# Ratio-margin threshold per model: the F1-best on benchmarks/dedup.py's calibration half (Tatoeba
-# cmn sentences as Simplified / Traditional / English copies among as many unrelated ones); on
-# the other half e5-small then reaches pairwise P 0.856 / R 0.764 (a cosine threshold: F1 0.32).
-THRESHOLDS = {"multilingual-e5-small": 1.035}
+# The ratio-margin threshold per model lives in the catalog (ModelSpec.dedup_margin): the F1-best
+# on benchmarks/dedup.py's calibration half (Tatoeba cmn sentences as Simplified / Traditional /
+# English copies among as many unrelated ones); on the other half e5-small then reaches pairwise
+# P 0.856 / R 0.764 (a cosine threshold: F1 0.32). Other models: --calibrate PAIRS fits one.
 FALLBACK_THRESHOLD = 1.035  # a model not measured yet: e5-small's, until `benchmarks.dedup --model` says otherwise
 EXACT = "exact"
 
@@ -58,7 +58,11 @@ class Group:
 
 
 def default_threshold(model: str) -> float:
-    return THRESHOLDS.get(model.split("@", 1)[0], FALLBACK_THRESHOLD)
+    """The catalog's measured threshold for `model` (NAME@BACKEND allowed), else the fallback."""
+    from yuyi.models.registry import find_spec
+
+    spec = find_spec(model.split("@", 1)[0])
+    return spec.dedup_margin if spec is not None and spec.dedup_margin is not None else FALLBACK_THRESHOLD
 
 
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -171,3 +175,71 @@ def pairs_in(groups: Sequence[Group]) -> set[frozenset]:
         names = [m.line for m in g.members]
         out |= {frozenset((a, b)) for i, a in enumerate(names) for b in names[i + 1:]}
     return out
+
+
+@dataclass
+class Calibration:
+    """The margin threshold that best separates labelled duplicate pairs (F1), and how well."""
+
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    pairs: int
+    positives: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+def calibrate(a: Sequence[str], b: Sequence[str], labels: Sequence[float], encoder: Any,
+              pool_texts: Sequence[str] = (), pool_vectors: np.ndarray | None = None,
+              k: int = DEFAULT_K) -> Calibration:
+    """Fit the threshold on pairs labelled 1 (duplicates) or 0: each pair is scored as `dedup`
+    scores a link — its ratio margin against both texts' k nearest neighbours in the other text's
+    language — with neighbourhoods taken in `pool_texts` (the texts to be grouped, so the density
+    matches; without them, in the pair texts), and the F1-best score becomes the threshold. Give
+    hard non-duplicates (paraphrases, same topic): random pairs say little about where to cut."""
+    if not len(a) == len(b) == len(labels) or not len(a):
+        raise InputError("calibration needs labelled pairs (text_a, text_b, label)")
+    if set(map(float, labels)) - {0.0, 1.0}:
+        raise InputError("calibration pairs need labels 0 or 1 (duplicate or not), not graded scores")
+    y = np.asarray(labels, dtype=float)
+    if y.min() == y.max():
+        raise InputError("calibration pairs need both duplicates (label 1) and non-duplicates (label 0)")
+    if pool_vectors is not None and len(pool_vectors) != len(pool_texts):
+        raise InputError("pool vectors and pool texts differ in length")
+    pair_texts = list(dict.fromkeys([*a, *b]))
+    x = encoder.encode(pair_texts, kind="query", batch_size=64)
+    if len(pool_texts):
+        pool = np.asarray(pool_vectors if pool_vectors is not None else
+                          encoder.encode(list(pool_texts), kind="query", batch_size=64), dtype=np.float32)
+        pool_list = list(pool_texts)
+    else:
+        pool, pool_list = x, pair_texts
+    at = {t: i for i, t in enumerate(pair_texts)}
+    fam = np.array([_family(detect(t).lang) for t in pair_texts])
+    pool_fam = np.array([_family(detect(t).lang) for t in pool_list])
+    ia, ib = np.array([at[t] for t in a]), np.array([at[t] for t in b])
+    na, nb = np.zeros(len(a)), np.zeros(len(b))
+    for f in set(fam[ia]) | set(fam[ib]):
+        members = np.where(pool_fam == f)[0]
+        idx, sims = knn(x, pool[members], k + 1)
+        own = np.array([[pool_list[members[j]] == t for j in row] for t, row in zip(pair_texts, idx, strict=True)])
+        own = own.reshape(idx.shape)  # a text is not its own neighbour
+        mean = np.array([s[~m][:k].mean() if (~m).any() else 0.0 for s, m in zip(sims, own, strict=True)])
+        na[fam[ib] == f] = mean[ia[fam[ib] == f]]
+        nb[fam[ia] == f] = mean[ib[fam[ia] == f]]
+    margins = ratio_margin(np.einsum("ij,ij->i", x[ia], x[ib]), na, nb)
+    return _best_cut(margins, y)
+
+
+def _best_cut(scores: np.ndarray, y: np.ndarray) -> Calibration:
+    order = np.argsort(-scores, kind="stable")
+    hits = np.cumsum(y[order])
+    precision, recall = hits / np.arange(1, len(y) + 1), hits / y.sum()
+    f1 = np.where(hits > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    ties = np.r_[scores[order][1:] != scores[order][:-1], True]  # a cut between equal scores is not a threshold
+    best = int(np.argmax(np.where(ties, f1, -1.0)))
+    return Calibration(float(scores[order][best]), float(precision[best]), float(recall[best]), float(f1[best]),
+                       len(y), int(y.sum()))

