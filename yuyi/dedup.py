@@ -125,6 +125,27 @@ def dedup(texts: Sequence[str], encoder: Any = None, ids: Sequence[int | str] | 
     return _groups(texts, names, live, root, best)
 
 
+def collection_chunks(coll: Any) -> tuple[list[str], list[str], np.ndarray]:
+    """(texts, chunk ids, stored vectors) of a `yuyi.collection.Collection`'s chunks."""
+    coll.info()  # a missing collection is an error here
+    texts, ids, vectors = [], [], []
+    for _, chunks in coll.store.export_documents(coll.follow()):
+        for c in chunks:
+            texts.append(c.text)
+            ids.append(c.chunk_id)
+            vectors.append(np.asarray(c.vector, dtype=np.float32))
+    if not texts:
+        raise InputError(f"collection {coll.name!r} holds no chunks")
+    return texts, ids, np.vstack(vectors)
+
+
+def dedup_collection(coll: Any, threshold: float | None = None, k: int = DEFAULT_K) -> tuple[list[Group], int]:
+    """(groups, chunks read) over a collection's chunks with their stored vectors (no
+    re-embedding); members are named by chunk id."""
+    texts, ids, vectors = collection_chunks(coll)
+    return dedup(texts, ids=ids, threshold=threshold, k=k, vectors=vectors, model=coll.model), len(texts)
+
+
 def _family(lang: str) -> str:
     return "zh" if lang.startswith("zh") else lang
 

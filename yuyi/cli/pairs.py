@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from yuyi.cli.common import BACKEND, STORE, console, err_console
@@ -119,18 +118,13 @@ def _calibrated(pairs, encoder, texts: list[str], vectors, k: int) -> float:
 
 def _collection(name: str, store: str | None, model: str | None, backend: str | None):
     from yuyi.collection import open_collection
+    from yuyi.dedup import collection_chunks
 
     coll = open_collection(name, store, backend=backend)
-    coll.info()  # a missing collection is an error here
-    texts, ids, vectors = [], [], []
-    for _, chunks in coll.store.export_documents(coll.follow()):
-        for c in chunks:
-            texts.append(c.text)
-            ids.append(c.chunk_id)
-            vectors.append(np.asarray(c.vector, dtype=np.float32))
-    if model and model.split("@", 1)[0] != coll.model:
-        raise InputError(f"collection {name!r} was built with {coll.model}, not {model}")
-    coll.close()
-    if not texts:
-        raise InputError(f"collection {name!r} holds no chunks")
-    return texts, ids, np.vstack(vectors), coll.model
+    try:
+        texts, ids, vectors = collection_chunks(coll)
+        if model and model.split("@", 1)[0] != coll.model:
+            raise InputError(f"collection {name!r} was built with {coll.model}, not {model}")
+        return texts, ids, vectors, coll.model
+    finally:
+        coll.close()

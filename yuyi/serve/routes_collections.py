@@ -1,4 +1,4 @@
-"""Collections, documents and ingest jobs."""
+"""Collections, documents, ingest jobs and duplicate reports (jobs too)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def start_job(rt: Runtime, name: str, key: ApiKey | None, documents: int, work) 
             job.error = {"code": getattr(exc, "code", "internal_error"),
                          "message": str(exc) if isinstance(exc, YuyiError) else "internal error"}
             if not isinstance(exc, YuyiError):
-                log.error("ingest job %s failed", job.id, exc_info=exc)
+                log.error("job %s failed", job.id, exc_info=exc)
         finally:
             job.finished = time.time()
 
@@ -109,6 +109,29 @@ def start_job(rt: Runtime, name: str, key: ApiKey | None, documents: int, work) 
     task.add_done_callback(rt.jobs.tasks.discard)
     return JSONResponse(s.JobOut(**job.as_dict()).model_dump(), status_code=202,
                         headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+@router.post("/v1/collections/{name}/duplicates", status_code=202, response_model=s.JobOut)
+async def duplicates(name: str, body: s.DuplicatesRequest | None = None, key: ApiKey | None = Depends(caller),
+                     rt: Runtime = Depends(runtime)):
+    """Start a duplicate report over the collection's chunks (as `yuyi dedup --collection`: exact
+    copies across scripts plus margin-scored neighbours, on the stored vectors); poll
+    `/v1/jobs/{id}` for the groups."""
+    from yuyi.dedup import dedup_collection, default_threshold
+
+    visible(key, name)
+    body = body or s.DuplicatesRequest()
+    chunks = (await run_in_threadpool(rt.store.info, name)).chunks  # a missing collection is a 404 now
+
+    async def work() -> dict:
+        coll = rt.collection(name)
+        groups, read = await run_in_threadpool(dedup_collection, coll, body.threshold, body.k)
+        return {"collection": name, "model": coll.model, "chunks": read, "k": body.k,
+                "threshold": body.threshold if body.threshold is not None else default_threshold(coll.model),
+                "total_groups": len(groups), "truncated": len(groups) > body.max_groups,
+                "groups": [g.as_dict() for g in groups[: body.max_groups]]}
+
+    return start_job(rt, name, key, chunks, work)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=s.JobOut)

@@ -79,14 +79,23 @@ class UpsertResponse(BaseModel):
     failed: list[dict[str, str]]
 
 
+class DuplicatesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    threshold: float | None = Field(None, gt=0, description="Ratio-margin threshold; default: measured for the "
+                                    "collection's model (`yuyi dedup --calibrate` fits one on labelled pairs).")
+    k: int = Field(4, ge=1, le=64, description="Neighbours for the margin.")
+    max_groups: int = Field(1000, ge=1, le=100_000, description="Groups returned (the rest are counted).")
+
+
 class JobOut(BaseModel):
     id: str
     collection: str
     status: Literal["queued", "running", "done", "failed"]
-    documents: int
+    documents: int = Field(..., description="Documents sent (an upsert) or chunks read (a duplicate report).")
     created: float
     finished: float | None = None
-    result: dict[str, Any] | None = Field(None, description="The upsert response once the job is done.")
+    result: dict[str, Any] | None = Field(None, description="Once the job is done: the upsert response, or the "
+                                          "duplicate report.")
     error: dict[str, str] | None = None
 
 
