@@ -6,7 +6,9 @@
    Tatoeba sets, which repeat many cmn-eng sentences word for word: true duplicates). The
    1000 pairs are split in two halves: the margin threshold is chosen on the first (F1-best),
    the second is measured with it. Pairwise precision / recall of the groups, beside a plain
-   cosine threshold (the folklore 0.85 and the cosine threshold best on the first half).
+   cosine threshold (the folklore 0.85 and the cosine threshold best on the first half), and
+   `--calibrate` fed the first half as labelled pairs (duplicates, and each text's nearest
+   non-duplicate as a hard negative).
 2. PAWS-X zh test: average precision of the pair score against the paraphrase labels (cosine
    and ratio margin, neighbourhoods over all PAWS-X test sentences).
 3. Time of `yuyi.dedup.dedup` over 100,000 texts (the scale pool's 20,000 real texts and e5
@@ -23,37 +25,11 @@ import time
 import numpy as np
 
 from benchmarks.common import data_root, machine, print_table
-from yuyi.dedup import dedup, pairs_in
-from yuyi.evaluate.bitext import load_tatoeba
+from yuyi.dedup import calibrate, dedup, pairs_in
+from yuyi.evaluate.bitext import pairwise_prf as pr
+from yuyi.evaluate.bitext import tatoeba_dedup_set as constructed
 from yuyi.margin import knn, neighbourhood, ratio_margin
 from yuyi.models import load_encoder
-from yuyi.text.normalize import to_simplified, to_traditional
-
-
-def constructed(root, half: int) -> tuple[list[str], set[frozenset]]:
-    zh, en = load_tatoeba("cmn", root)
-    lo, hi = (0, 500) if half == 0 else (500, 1000)
-    texts, gold = [], set()
-    for s, e in zip(zh[lo:hi], en[lo:hi], strict=True):
-        base = len(texts) + 1
-        texts += [to_simplified(s), to_traditional(s), e]
-        gold |= {frozenset((base, base + 1)), frozenset((base, base + 2)), frozenset((base + 1, base + 2))}
-    n = len(texts)
-    lcqmc = [line.split("\t")[0] for line in (root / "LCQMC/LCQMC.test.data").read_text(encoding="utf-8")
-             .splitlines()]
-    titles = [line.split("\t")[0] for line in (root / "THUCNews-titles/test.txt").read_text(encoding="utf-8")
-              .splitlines()]
-    off = 0 if half == 0 else n
-    unrelated = list(dict.fromkeys(lcqmc))[off // 2: off // 2 + n // 2] + \
-        list(dict.fromkeys(titles))[off // 2: off // 2 + n - n // 2]
-    return texts + unrelated, gold
-
-
-def pr(pred: set, gold: set) -> tuple[float, float, float]:
-    hit = len(pred & gold)
-    p = hit / len(pred) if pred else 0.0
-    r = hit / len(gold)
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
 def cosine_groups(vectors: np.ndarray, floor: float, k: int = 4) -> set[frozenset]:
@@ -75,6 +51,22 @@ def cosine_groups(vectors: np.ndarray, floor: float, k: int = 4) -> set[frozense
     for i in range(len(vectors)):
         comps.setdefault(root(i), []).append(i + 1)
     return {frozenset((a, b)) for c in comps.values() for x, a in enumerate(c) for b in c[x + 1:]}
+
+
+def labelled_pairs(texts: list[str], gold: set[frozenset], vectors: np.ndarray) -> tuple[list, list, list]:
+    """Labelled pairs a user could write for --calibrate, from the calibration half: every true
+    duplicate pair (1) and, as hard non-duplicates (0), each text with its nearest neighbour
+    that is not its duplicate."""
+    idx, _ = knn(vectors, vectors, 8, exclude_self=True)
+    a, b, y = [], [], []
+    for pair in gold:
+        i, j = sorted(pair)
+        a.append(texts[i - 1]), b.append(texts[j - 1]), y.append(1)
+    for i, row in enumerate(idx):
+        j = next((int(j) for j in row if frozenset((i + 1, int(j) + 1)) not in gold), None)
+        if j is not None:
+            a.append(texts[i]), b.append(texts[j]), y.append(0)
+    return a, b, y
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -102,9 +94,13 @@ def main() -> None:
     t0 = time.perf_counter()
     groups = dedup(test, enc, threshold=float(margin_thr), vectors=test_vec)
     took = time.perf_counter() - t0
+    a, b, y = labelled_pairs(cal, cal_gold, cal_vec)
+    fitted = calibrate(a, b, y, enc, test, test_vec).threshold
     for label, pred, thr in (("cosine (folklore)", cosine_groups(test_vec, 0.85), 0.85),
                              ("cosine (calibrated)", cosine_groups(test_vec, float(cos_thr)), cos_thr),
-                             ("yuyi dedup: copies + margin", pairs_in(groups), margin_thr)):
+                             ("yuyi dedup: copies + margin", pairs_in(groups), margin_thr),
+                             (f"yuyi dedup --calibrate ({len(y)} labelled pairs)",
+                              pairs_in(dedup(test, enc, threshold=fitted, vectors=test_vec)), fitted)):
         p, r, f = pr(pred, test_gold)
         rows.append(["constructed (held-out half)", label, f"{thr:g}", len(test), p, r, f])
     print(f"yuyi dedup on {len(test)} texts: {took:.2f} s (vectors given)")

@@ -75,3 +75,48 @@ def mining_scores(encoder: Encoder, lang: str, root: str | Path | None = None, l
     src, target = tatoeba_mining_set(lang, root, limit)
     precision, recall, f1 = mining_prf(mine(src, target, encoder), len(src))
     return {"f1": f1, "precision": precision, "recall": recall}, len(src)
+
+
+def tatoeba_dedup_set(root: str | Path | None = None, half: int = 1) -> tuple[list[str], set[frozenset]]:
+    """(texts, gold pairs of 1-based positions): half `half` (0 or 1) of the first 1,000 Tatoeba
+    cmn-eng pairs, each sentence present as Simplified, Traditional and its English translation,
+    among as many unrelated texts (LCQMC questions and THUCNews titles; not the other Tatoeba
+    sets' English, which repeat cmn-eng sentences word for word)."""
+    from yuyi.text.normalize import to_simplified, to_traditional
+
+    base_dir = data_dir(root)
+    zh, en = load_tatoeba("cmn", root)
+    lo, hi = (0, 500) if half == 0 else (500, 1000)
+    texts: list[str] = []
+    gold: set[frozenset] = set()
+    for s, e in zip(zh[lo:hi], en[lo:hi], strict=True):
+        at = len(texts) + 1
+        texts += [to_simplified(s), to_traditional(s), e]
+        gold |= {frozenset((at, at + 1)), frozenset((at, at + 2)), frozenset((at + 1, at + 2))}
+    n = len(texts)
+    lcqmc = [line.split("\t")[0] for line in (base_dir / "LCQMC/LCQMC.test.data").read_text(encoding="utf-8")
+             .splitlines()]
+    titles = [line.split("\t")[0] for line in (base_dir / "THUCNews-titles/test.txt").read_text(encoding="utf-8")
+              .splitlines()]
+    off = 0 if half == 0 else n
+    unrelated = list(dict.fromkeys(lcqmc))[off // 2: off // 2 + n // 2] + \
+        list(dict.fromkeys(titles))[off // 2: off // 2 + n - n // 2]
+    return texts + unrelated, gold
+
+
+def pairwise_prf(pred: set, gold: set) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of predicted pairs against gold pairs."""
+    hit = len(pred & gold)
+    p = hit / len(pred) if pred else 0.0
+    r = hit / len(gold) if gold else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def dedup_scores(encoder: Encoder, root: str | Path | None = None) -> tuple[dict[str, float], int]:
+    """`yuyi dedup` at the model's measured threshold on the held-out half of tatoeba_dedup_set:
+    pairwise precision, recall and F1 of its groups."""
+    from yuyi.dedup import dedup, pairs_in
+
+    texts, gold = tatoeba_dedup_set(root, 1)
+    p, r, f1 = pairwise_prf(pairs_in(dedup(texts, encoder)), gold)
+    return {"f1": f1, "precision": p, "recall": r}, len(texts)

@@ -130,6 +130,8 @@ TASKS: dict[str, Task] = {t.id: t for t in [
     *[Task(f"tatoeba-{lang}-mine", "mining", {"cmn": "zh", "jpn": "ja", "kor": "ko"}[lang], "Tatoeba-LASER",
            lambda root, lang=lang: lang, "yuyi mine (ratio margin) with as many English distractors as pairs")
       for lang in ("cmn", "jpn", "kor")],
+    Task("tatoeba-cmn-dedup", "dedup", "zh", "Tatoeba-LASER", lambda root: "cmn",
+         "yuyi dedup: Simplified/Traditional/English copies among as many unrelated texts (LCQMC, THUCNews)"),
     *[Task(f"{name}-retrieval", "retrieval", lang, folder, lambda root, name=name: name)
       for name, lang, folder in (("cmrc2018", "zh", "CMRC2018-dev"), ("jsquad", "ja", "JSQuAD"),
                                  ("jaquad", "ja", "JaQuAD"), ("korquad", "ko", "KorQuAD-v1-dev"))],

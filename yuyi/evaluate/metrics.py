@@ -45,10 +45,11 @@ def pair_classification(a: np.ndarray, b: np.ndarray, labels: list[float]) -> di
 
 
 def classification_accuracy(x: np.ndarray, labels: list[str], seed: int = 42) -> dict[str, float]:
-    """Logistic regression on embeddings, fixed stratified 50/50 split (classes with a single
-    example go to training)."""
-    from sklearn.linear_model import LogisticRegression
+    """`yuyi classify`'s classifier (logistic regression on embeddings), fixed stratified 50/50
+    split (classes with a single example go to training): accuracy and macro-F1."""
     from sklearn.model_selection import train_test_split
+
+    from yuyi.classify import fit, scores
 
     y = np.asarray(labels)
     values, counts = np.unique(y, return_counts=True)
@@ -56,9 +57,7 @@ def classification_accuracy(x: np.ndarray, labels: list[str], seed: int = 42) ->
     idx = np.arange(len(y))
     train, test = train_test_split(idx[~single], test_size=0.5, random_state=seed, stratify=y[~single])
     train = np.concatenate([train, idx[single]])
-    clf = LogisticRegression(max_iter=2000)
-    clf.fit(x[train], y[train])
-    return {"accuracy": float((clf.predict(x[test]) == y[test]).mean())}
+    return scores(fit(x[train], y[train], seed=seed), x[test], y[test])
 
 
 def clustering_v_measure(x: np.ndarray, labels: list[str], seed: int = 42) -> dict[str, float]:

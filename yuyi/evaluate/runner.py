@@ -25,7 +25,7 @@ from yuyi.evaluate.retrieval import single_positive_metrics
 from yuyi.models.encoder import Encoder
 
 MAIN_METRIC = {"sts": "spearman", "pair": "ap", "bitext": "accuracy", "retrieval": "ndcg@10",
-               "classification": "accuracy", "clustering": "v_measure", "mining": "f1"}
+               "classification": "accuracy", "clustering": "v_measure", "mining": "f1", "dedup": "f1"}
 
 
 @dataclass
@@ -111,6 +111,10 @@ def _evaluate(encoder, kind, task_id, root, limit, cache) -> tuple[dict[str, flo
         from yuyi.evaluate.bitext import mining_scores
 
         return mining_scores(encoder, task_id.split("-")[1], root, limit)
+    if kind == "dedup":
+        from yuyi.evaluate.bitext import dedup_scores
+
+        return dedup_scores(encoder, root)
     if kind == "retrieval":
         data = load_qa_retrieval(task_id.removesuffix("-retrieval"), root, limit)
         q = enc(encoder, data.queries, "query")
