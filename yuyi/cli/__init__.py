@@ -13,6 +13,7 @@ from yuyi.cli import (
     classify,
     config,
     demo,
+    doctor,
     embed,
     evaluate,
     export,
@@ -62,6 +63,7 @@ app.command("migrate")(migrate.migrate)
 app.command("mine")(pairs.mine)
 app.command("dedup")(pairs.dedup)
 app.add_typer(classify.app, name="classify")
+app.command("doctor")(doctor.doctor)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -2,7 +2,7 @@
 
 Script rules decide most cases reliably even for 3-character queries: any real share of
 kana means Japanese, Hangul means Korean. Han-only text is Chinese unless lingua (limited
-to zh/ja, so it stays fast) is confident it is Japanese; Traditional vs Simplified is told
+to zh/ja, so it stays fast; the `detect` extra) is confident it is Japanese; Traditional vs Simplified is told
 by which OpenCC direction would change the characters.
 """
 
@@ -83,11 +83,19 @@ def chinese_variant(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _lingua_zh_ja():
-    from lingua import Language, LanguageDetectorBuilder
-
+    """lingua limited to zh/ja, or None where it is not installed (the `detect` extra): script
+    rules alone then call Han-only text Chinese, which changed no result on the text pipeline's
+    sets (benchmarks/lean_core.py); kanji-only Japanese strings are what lingua catches."""
+    try:
+        from lingua import Language, LanguageDetectorBuilder
+    except ImportError:
+        return None
     return LanguageDetectorBuilder.from_languages(Language.CHINESE, Language.JAPANESE).build(), Language.JAPANESE
 
 
 def _lingua_says_japanese(text: str) -> bool:
-    detector, japanese = _lingua_zh_ja()
+    found = _lingua_zh_ja()
+    if found is None:
+        return False
+    detector, japanese = found
     return detector.compute_language_confidence(text, japanese) >= LINGUA_JA_CONFIDENCE
