@@ -24,21 +24,53 @@ MANIFEST = "yuyi_onnx.json"
 FORMATS = ("onnx", "onnx-int8")
 
 
+LEAN_CHARS = 2000  # a batch up to this many characters (queries) goes through the lean tokenizer
+
+
+class _Ids:
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+
 class FastTokenizer:
-    """The slice of the Hugging Face tokenizer call API that chunking uses, over `tokenizers`."""
+    """The slice of the Hugging Face tokenizer call API that chunking uses, over `tokenizers`.
+    Short batches (queries) go through `LeanUnigram` where the model's tokenizer has its shape:
+    the same ids (benchmarks/tokenizer_parity.py) without the ~265 MB trie `tokenizers` builds for
+    a 250k-piece vocabulary, which is loaded only when documents need it (long batches, offsets
+    for chunking). A search-only server never loads it."""
 
     def __init__(self, path: Path, max_length: int) -> None:
-        from tokenizers import Tokenizer
-
-        self._tok = Tokenizer.from_file(str(path))
-        self._tok.no_truncation()
-        self._tok.no_padding()
+        self._path = path
+        self._full = None
+        self._lean = None
         self.model_max_length = max_length
+        from yuyi.models.unigram import LeanUnigram
+
+        try:
+            self._lean = LeanUnigram(path)
+        except ValueError:  # another tokenizer shape (WordPiece, BPE): `tokenizers` does everything
+            self._tokenizer()
+
+    def _tokenizer(self):
+        if self._full is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(self._path))
+            tok.no_truncation()
+            tok.no_padding()
+            self._full = tok
+        return self._full
 
     def __call__(self, texts: str | list[str], add_special_tokens: bool = True, truncation: bool = False,
                  return_offsets_mapping: bool = False, **_: Any) -> dict:
         single = isinstance(texts, str)
-        encs = self._tok.encode_batch([texts] if single else list(texts), add_special_tokens=add_special_tokens)
+        batch = [texts] if single else list(texts)
+        if return_offsets_mapping:
+            encs = self._tokenizer().encode_batch(batch, add_special_tokens=add_special_tokens)
+        else:
+            encs = self._encode(batch, add_special_tokens)
         ids = [e.ids[: self.model_max_length] if truncation else e.ids for e in encs]
         out: dict = {"input_ids": ids[0] if single else ids}
         if return_offsets_mapping:
@@ -47,7 +79,12 @@ class FastTokenizer:
         return out
 
     def encode_batch(self, texts: list[str]):
-        return self._tok.encode_batch(texts, add_special_tokens=True)
+        return self._encode(texts, True)
+
+    def _encode(self, texts: list[str], add_special_tokens: bool) -> list:
+        if self._lean is not None and sum(map(len, texts)) <= LEAN_CHARS:
+            return [_Ids(self._lean.encode(t, add_special_tokens)) for t in texts]
+        return self._tokenizer().encode_batch(texts, add_special_tokens=add_special_tokens)
 
 
 def model_mb(directory: str | Path) -> float:
