@@ -36,6 +36,8 @@ SETTINGS = {s.name: s for s in (
     Setting("milvus_consistency", "session (default: a read waits only for writes it must see; see "
             "yuyi.index.stores.consistency) or strong (every read waits for every write)", ("session", "strong")),
     Setting("api_keys", "the server's API key file"),
+    Setting("query_tokenizer", "lean (default: queries tokenised by yuyi's Unigram search over the model's "
+            "vocabulary, ids identical, ~250 MB less memory) or full (tokenizers for everything)", ("lean", "full")),
 )}
 
 

@@ -78,3 +78,10 @@ def test_a_query_only_process_never_builds_the_big_trie(tokenizer_json):
     out = tok("这款手表防水吗", return_offsets_mapping=True)  # chunking needs offsets: the full tokenizer
     assert tok._full is not None and out["offset_mapping"][1][0] == 0
     assert tok(["x" * 3000])["input_ids"][0] == Tokenizer.from_file(str(tokenizer_json)).encode("x" * 3000).ids
+
+
+def test_the_query_tokenizer_setting_turns_it_off(tokenizer_json, monkeypatch):
+    monkeypatch.setenv("YUYI_QUERY_TOKENIZER", "full")
+    tok = FastTokenizer(tokenizer_json, 512)
+    assert tok._lean is None and tok._full is not None
+    assert tok.encode_batch(["防水"])[0].ids == Tokenizer.from_file(str(tokenizer_json)).encode("防水").ids

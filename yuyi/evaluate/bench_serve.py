@@ -27,13 +27,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(extra: list[str], timeout: float = 120) -> tuple[subprocess.Popen, str]:
+def start_server(extra: list[str], timeout: float = 120, env_extra: dict | None = None
+                 ) -> tuple[subprocess.Popen, str]:
     """A real `yuyi serve` on a free loopback port, ready (its /readyz answered 200)."""
     import httpx
 
     port = free_port()
     yuyi = str(Path(sys.executable).parent / "yuyi")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
     env["YUYI_STORE"] = tempfile.mkdtemp()  # a server started without --store never touches the user's
     # The log goes to a file: an unread pipe fills up and then blocks the server on its next warning.
     log = tempfile.NamedTemporaryFile(prefix="yuyi-serve-", suffix=".log", delete=False)
@@ -87,16 +88,19 @@ def bench_serve(backends: list[str], requests: int = 200, trimmed: bool = False,
     coll = open_collection("demo", store, backend="onnx-int8")
     _index_demo(coll)
     coll.close()
-    servers = [(b, ["--backend", b]) for b in backends]
+    servers = [(b, ["--backend", b], {}) for b in backends]
+    if "onnx-int8" in backends:  # the query tokenizer's memory: the full tokenizers trie beside the lean default
+        servers.append(("onnx-int8, query_tokenizer=full", ["--backend", "onnx-int8"],
+                        {"YUYI_QUERY_TOKENIZER": "full"}))
     if trimmed:
         bundle = Path(tempfile.mkdtemp(prefix="yuyi-bench-bundle-")) / "demo"
         subprocess.run([str(Path(sys.executable).parent / "yuyi"), "export", "--bundle", "demo", "--trim", "--out",
                         str(bundle), "--store", store], check=True, stdout=subprocess.DEVNULL)
-        servers.append(("onnx-int8, vocabulary trimmed", ["--model", str(bundle / "model")]))
+        servers.append(("onnx-int8, vocabulary trimmed", ["--model", str(bundle / "model")], {}))
     queries, rows = demo_queries(), []
-    for label, args in servers:
+    for label, args, env in servers:
         say(f"serving with {label}")
-        proc, url = start_server(["--store", store, *args])
+        proc, url = start_server(["--store", store, *args], env_extra=env)
         try:
             with httpx.Client(timeout=30) as client:
                 search = f"{url}/v1/collections/demo/search"

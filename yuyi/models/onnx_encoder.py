@@ -46,11 +46,14 @@ class FastTokenizer:
         self._full = None
         self._lean = None
         self.model_max_length = max_length
+        from yuyi.config import get
         from yuyi.models.unigram import LeanUnigram
 
         try:
+            if get("query_tokenizer") == "full":
+                raise ValueError("configured off")
             self._lean = LeanUnigram(path)
-        except ValueError:  # another tokenizer shape (WordPiece, BPE): `tokenizers` does everything
+        except ValueError:  # off, or another tokenizer shape (WordPiece, BPE): `tokenizers` does everything
             self._tokenizer()
 
     def _tokenizer(self):
