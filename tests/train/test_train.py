@@ -34,19 +34,27 @@ def test_train_saves_a_usable_model_with_a_report(pairs_file, tmp_path, faq_pair
     out = tmp_path / "tuned"
     r = run("train", "--pairs", str(pairs_file), "--out", str(out), "--batch-size", "4", "--max-steps", "3",
             "--held-out", "0.25", "--hard-negatives", "1", "--negatives-from", "keyword", "--no-forgetting-check",
-            "--save-steps", "2")
+            "--save-steps", "2", "--eval-steps", "2")
     assert r.returncode == 0, r.stderr
     # one progress line per logging step, never the trainer's raw `{'loss': …}` dicts as well
     assert "{'" not in r.stdout + r.stderr, r.stdout + r.stderr
     card = json.loads((out / "train_report.json").read_text())
     assert card["steps"] == 3 and set(card["before"]) == set(card["after"]) == {"dense", "hybrid"}
     assert (out / "yuyi_model.json").exists() and "Before / after" in (out / "README.md").read_text()
+    # the retrieval recipe: LoRA, the whole window, cached negatives, early stopping on a validation part
+    o = card["options"]
+    assert (o["lora"], o["max_seq_length"], o["cached"]) == (16, 0, True), o
+    assert [h[0] for h in card["validation"]["history"]] == [0, 2, 3] and card["validation"]["best_step"] in (0, 2, 3)
+    assert card["validation"]["guard_limit"] == 1.0 and len(card["validation"]["history"][1]) == 3  # guard drift
+    marker = json.loads((out / "yuyi_model.json").read_text())
+    assert marker["recommended"] is (card["after"]["hybrid"]["ndcg@10"] > card["before"]["hybrid"]["ndcg@10"])
+    assert "held-out hybrid ndcg@10" in marker["why"]
     assert not (out / "work" / "checkpoints").exists()
     docs = tmp_path / "docs.jsonl"
     docs.write_text("".join(json.dumps({"id": f"d{i}", "text": p}, ensure_ascii=False) + "\n"
                             for i, (_, p) in enumerate(faq_pairs)), encoding="utf-8")
     store = ["--store", str(tmp_path / "store")]
-    r = run("index", "faq", str(docs), "--model", str(out), "--backend", "torch", *store)
+    r = run("index", "faq", str(docs), "--model", str(out), "--backend", "torch", "--force", *store)
     assert r.returncode == 0, r.stderr
     r = run("search", "faq", "手表防水吗", "--json", "-k", "1", "--backend", "torch", *store)
     assert r.returncode == 0 and json.loads(r.stdout)["doc_id"] == "d0", r.stderr

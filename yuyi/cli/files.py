@@ -49,6 +49,8 @@ def index(
     max_tokens: int = typer.Option(None, min=16, help="Chunk size in model tokens.", show_default="the model's window"),
     overlap: int = typer.Option(0, min=0, help="Chunk overlap in tokens."),
     batch: int = typer.Option(32, min=1, help="Documents per write batch (a batch commits atomically)."),
+    force: bool = typer.Option(False, "--force", help="Build a new collection with a model `yuyi train` marked "
+                               "not recommended (worse than its base on held-out data)."),
     store: str = STORE,
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     backend: str = BACKEND,
@@ -66,6 +68,10 @@ def index(
                             limits=Limits(ocr=ocr), workers=jobs, on_file=progress.file_done)  # clashes stop here
     coll = open_collection(collection, store, model=model, backend=backend, device=device)
     existed = coll.exists()
+    if model and not existed:
+        from yuyi.models.verdict import check_model_adoptable
+
+        check_model_adoptable(model, force)
     report = None
     try:
         with err_console.status(f"loading {coll.model}…"):

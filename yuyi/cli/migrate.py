@@ -18,6 +18,7 @@ def migrate(
     sample: int = typer.Option(20, "--sample", min=0, help="Chunks whose stored vectors are checked against the "
                                "new model before the switch."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
+    force: bool = typer.Option(False, "--force", help="Migrate to a model `yuyi train` marked not recommended."),
     store: str = STORE,
     backend: str = BACKEND,
 ) -> None:
@@ -28,6 +29,10 @@ def migrate(
 
     if rollback == (model is not None):
         raise InputError("give either --model NEW (migrate) or --rollback")
+    if model:
+        from yuyi.models.verdict import check_model_adoptable
+
+        check_model_adoptable(model, force)
     coll = open_collection(collection, store, backend=backend)
     if rollback:
         out = coll.rollback()

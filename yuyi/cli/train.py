@@ -8,6 +8,7 @@ import typer
 
 from yuyi.cli.common import DATA_DIR, DEVICE, console, err_console
 from yuyi.errors import InputError
+from yuyi.train.trainer import TrainOptions, recipe_help
 
 
 def train(
@@ -37,19 +38,32 @@ def train(
     eval_qrels: str = typer.Option(None, "--eval-qrels", help="Judgments for --eval-queries."),
     held_out: float = typer.Option(0.2, "--held-out", min=0.0, max=0.9, help="Share split off (by query and by "
                                    "document) for the before/after report; 0 trains on everything."),
-    hard_negatives: int = typer.Option(0, "--hard-negatives", min=0, help="Hard negatives per query, mined by "
-                                       "yuyi's index over the training documents."),
+    hard_negatives: int = typer.Option(None, "--hard-negatives", min=0, help="Hard negatives per query, mined by "
+                                       "yuyi's index over the training documents.",
+                                       show_default=recipe_help("hard_negatives")),
     negatives_from: str = typer.Option("hybrid", "--negatives-from", help="keyword, dense or hybrid."),
     epochs: float = typer.Option(1.0, "--epochs", min=0.01),
-    max_steps: int = typer.Option(-1, "--max-steps", help="Stop after this many steps (-1: by --epochs)."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps (-1: by --epochs).",
+                                  show_default=recipe_help("max_steps")),
     batch_size: int = typer.Option(32, "--batch-size", min=2),
-    lr: float = typer.Option(2e-5, "--lr", min=0.0),
+    lr: float = typer.Option(None, "--lr", min=0.0, show_default=recipe_help("lr")),
     seed: int = typer.Option(42, "--seed"),
-    lora: int = typer.Option(0, "--lora", min=0, help="LoRA rank (0: full fine-tuning); merged on save."),
+    lora: int = typer.Option(None, "--lora", min=0, help="LoRA rank (0: full fine-tuning); merged on save.",
+                             show_default=recipe_help("lora")),
     freeze_embeddings: bool = typer.Option(True, "--freeze-embeddings/--train-embeddings",
                                            help="Keep the (250k-row) word embedding frozen: ~the whole CPU cost."),
-    cached: bool = typer.Option(False, "--cached", help="Cached in-batch negatives: large batches, small memory."),
-    max_seq_length: int = typer.Option(256, "--max-seq-length", min=16),
+    cached: bool = typer.Option(None, "--cached/--no-cached", help="Cached in-batch negatives: large batches, small "
+                                "memory.", show_default=recipe_help("cached")),
+    max_seq_length: int = typer.Option(None, "--max-seq-length", min=0, help="Tokens per text (0: the model's whole "
+                                       "window).", show_default=recipe_help("max_seq_length")),
+    validation: float = typer.Option(None, "--validation", min=0.0, max=0.5, help="Share of the training data held "
+                                     "apart for early stopping (0: none; the best step is kept, the base included).",
+                                     show_default=recipe_help("validation")),
+    eval_steps: int = typer.Option(50, "--eval-steps", min=1, help="Score the validation part every N steps."),
+    patience: int = typer.Option(3, "--patience", min=1, help="Stop after this many scores without a gain."),
+    forgetting_limit: float = typer.Option(1.0, "--forgetting-limit", min=0.0, help="Never keep a step that lost "
+                                           "more than this many points on general STS files watched while training "
+                                           "(not the ones the report checks; 0: unguarded)."),
     save_steps: int = typer.Option(50, "--save-steps", min=1, help="Checkpoint every this many steps."),
     layers: int = typer.Option(0, "--layers", min=0, help="--task rerank: keep only the base's first N transformer "
                                "layers (0: all). Fewer layers rerank faster: depth 20 on 2 cores needs ~3."),
@@ -70,7 +84,6 @@ def train(
     else:
         require_extra("train", "sentence_transformers", "datasets", "accelerate")
     from yuyi.train.run import RunSpec, check_output, run
-    from yuyi.train.trainer import TrainOptions
 
     if task not in ("embed", "rerank"):
         raise InputError(f"--task must be embed or rerank, not {task!r}")
@@ -86,7 +99,8 @@ def train(
         return _adapter(model, backend, data, held, f"{note}; held out: {held_note}", out_dir, adapter_rank, seed)
     options = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed, lora=lora,
                            freeze_embeddings=freeze_embeddings, cached=cached, max_seq_length=max_seq_length,
-                           save_steps=save_steps, device=device, layers=layers)
+                           save_steps=save_steps, device=device, layers=layers, validation=validation,
+                           eval_steps=eval_steps, patience=patience, forgetting_limit=forgetting_limit)
     spec = RunSpec(model, out_dir, data, held, f"{note}; held out: {held_note}", options, hard_negatives,
                    negatives_from, not no_forgetting, data_dir)
     log = lambda msg: err_console.print(msg, highlight=False)  # noqa: E731

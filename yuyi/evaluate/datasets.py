@@ -153,6 +153,21 @@ TASKS: dict[str, Task] = {t.id: t for t in [
 ]}
 
 
+# General STS files that no eval task reads: `yuyi train` watches them while it trains (the
+# forgetting guard) and reports forgetting on the tasks above (stsb-zh, jsts, korsts), so the
+# guard never chooses on the files it is judged on.
+GUARD_SETS = {"stsb-zh-valid": ("STSB-zh", "STS-B.valid.data", _tsv()),
+              "jsts-test": ("JSTS", "test-v1.3.json", _jsonl_pairs),
+              "korsts-dev": ("KorSTS", "sts-dev.tsv", _tsv(header=True, cols=(5, 6, 4)))}
+
+
+def load_guard_sets(root: str | Path | None = None) -> dict[str, PairData]:
+    """The guard sets present in the data directory (missing ones are left out)."""
+    base = data_dir(root)
+    return {name: loader(base / folder / file) for name, (folder, file, loader) in GUARD_SETS.items()
+            if (base / folder / file).is_file()}
+
+
 def load_task(task_id: str, root: str | Path | None = None):
     """The task's data from the data directory (`DatasetMissing` if absent)."""
     if task_id not in TASKS:

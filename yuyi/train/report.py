@@ -61,6 +61,34 @@ def forgetting(encoder: Any, root: str | None = None) -> dict[str, float]:
     return out
 
 
+GUARD_PAIRS = 200  # pairs of each guard set scored at every validation step
+
+
+def guard_scorer(root: str | None = None):
+    """`score(encoder) -> mean Spearman` over fixed samples of the guard sets (general STS files
+    the forgetting check does not read), or None when none is present."""
+    import numpy as np
+
+    from yuyi.evaluate import metrics as m
+    from yuyi.evaluate.datasets import load_guard_sets
+
+    sets = []
+    for data in load_guard_sets(root).values():
+        rows = np.random.default_rng(0).permutation(len(data.s1))[:GUARD_PAIRS]
+        sets.append(([data.s1[i] for i in rows], [data.s2[i] for i in rows], [data.scores[i] for i in rows]))
+    if not sets:
+        return None
+
+    def score(encoder) -> float:
+        out = []
+        for a, b, gold in sets:
+            v = encoder.encode(a + b, kind="query", batch_size=64)
+            out.append(m.sts_spearman(v[: len(a)], v[len(a):], gold)["spearman"])
+        return float(np.mean(out))
+
+    return score
+
+
 def render(report: dict) -> str:
     """The model card's before/after section (Markdown)."""
     lines = ["| held-out | metric | base | tuned | Δ points |", "| --- | --- | --- | --- | --- |"]

@@ -18,7 +18,7 @@ from yuyi.train.data import RetrievalData, ScoredPairs, check_retrieval
 from yuyi.train.examples import as_dataset, load_rows, mine_negatives, retrieval_rows, save_rows
 from yuyi.train.rerank_report import DEPTHS, gate, pair_scores, rerank_curve
 from yuyi.train.run import RunSpec, _same_run, publish
-from yuyi.train.trainer import TrainOptions, run_trainer, trainable, training_args
+from yuyi.train.trainer import TrainOptions, resolved, run_trainer, trainable, training_args
 
 # per query when --hard-negatives is not given: a cross-encoder learns nothing from positives alone
 DEFAULT_NEGATIVES = 3
@@ -27,8 +27,11 @@ HEAD_LR_FACTOR = 10.0
 
 
 def run_rerank(spec: RunSpec, retriever: str, resume: bool = False, log=print) -> dict:
+    from dataclasses import replace
+
     from yuyi.models import load_encoder
 
+    spec = replace(spec, options=resolved(spec.options, "rerank"))
     work = spec.out / "work"
     kind = "retrieval" if isinstance(spec.data, RetrievalData) else "pairs"
     negatives = spec.hard_negatives or (DEFAULT_NEGATIVES if kind == "retrieval" else 0)

@@ -15,18 +15,51 @@ from yuyi.errors import InputError
 
 @dataclass
 class TrainOptions:
+    """None: the recipe's value for the kind of data (RECIPES)."""
+
     epochs: float = 1.0
-    max_steps: int = -1
+    max_steps: int | None = None  # -1: by epochs
     batch_size: int = 32
-    lr: float = 2e-5
+    lr: float | None = None
     seed: int = 42
-    lora: int = 0  # LoRA rank; 0 = full fine-tuning (with the word embedding frozen by default)
+    lora: int | None = None  # LoRA rank; 0 = full fine-tuning (with the word embedding frozen by default)
     freeze_embeddings: bool = True
-    cached: bool = False  # CachedMultipleNegativesRankingLoss: big batches in small memory
-    max_seq_length: int = 256
+    cached: bool | None = None  # CachedMultipleNegativesRankingLoss: big batches in small memory
+    max_seq_length: int | None = None  # 0: the model's whole window
     save_steps: int = 50
     device: str | None = None
     layers: int = 0  # --task rerank: keep the base's first N transformer layers (0: all) for a faster reranker
+    validation: float | None = None  # share of the training data early stopping watches (0: no early stopping)
+    eval_steps: int = 50  # score the validation part (and the forgetting guard) every this many steps
+    patience: int = 3  # stop after this many scores without a gain
+    forgetting_limit: float = 1.0  # points a kept step may lose on the guard sets (0: unguarded)
+
+
+# The defaults per kind of training data, measured on held-out data (docs/design-notes.md):
+# - retrieval (query → passage): LoRA, the model's whole window, cached in-batch negatives, early
+#   stopping — the short-window full fine-tune made JSQuAD worse (−3.1 dense nDCG@10);
+# - pairs (scored or labelled sentence pairs): settings from benchmarks/forgetting_sweep.py;
+# - rerank (a cross-encoder from the base's weights): the settings its gate was measured with.
+RECIPES: dict[str, dict[str, Any]] = {
+    "retrieval": {"lora": 16, "lr": 1e-4, "cached": True, "max_seq_length": 0, "max_steps": -1, "validation": 0.1,
+                  "hard_negatives": 1},
+    "pairs": {"lora": 16, "lr": 1e-4, "cached": False, "max_seq_length": 256, "max_steps": 300, "validation": 0.1,
+              "hard_negatives": 0},
+    "rerank": {"lora": 0, "lr": 2e-5, "cached": False, "max_seq_length": 256, "max_steps": -1, "validation": 0.0,
+               "hard_negatives": 0},
+}
+
+
+def resolved(options: TrainOptions, kind: str) -> TrainOptions:
+    """`options` with every unset field taken from the recipe for `kind`."""
+    from dataclasses import replace
+
+    return replace(options, **{k: v for k, v in RECIPES[kind].items() if getattr(options, k, 0) is None})
+
+
+def recipe_help(field_name: str) -> str:
+    """'retrieval: X; pairs: Y; rerank: Z' for a CLI option's help (one definition of the defaults)."""
+    return "; ".join(f"{kind}: {values[field_name]}" for kind, values in RECIPES.items())
 
 
 @dataclass
@@ -44,7 +77,8 @@ def base_model(encoder: Any, options: TrainOptions):
     if model is None or not hasattr(model, "fit") and not hasattr(model, "encode"):
         raise InputError(f"{encoder.name} is not a sentence-transformers model; train needs the torch backend")
     model.yuyi_window = model.max_seq_length  # restored by finish_model: training truncates, use must not
-    model.max_seq_length = min(options.max_seq_length, model.max_seq_length or options.max_seq_length)
+    if options.max_seq_length:  # 0: keep the model's whole window
+        model.max_seq_length = min(options.max_seq_length, model.max_seq_length or options.max_seq_length)
     return trainable(model, options)
 
 
@@ -75,7 +109,7 @@ def finish_model(model) -> None:
 
 
 def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, resume: bool,
-          on_log=None) -> TrainResult:
+          on_log=None, callbacks: list | None = None) -> TrainResult:
     """Run the trainer; `dataset` is a datasets.Dataset in the loss's column order."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer import losses
@@ -93,7 +127,7 @@ def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, res
     args = training_args(SentenceTransformerTrainingArguments, work, options,
                          batch_sampler=BatchSamplers.NO_DUPLICATES if loss_kind != "cosent"
                          else BatchSamplers.BATCH_SAMPLER)
-    return run_trainer(SentenceTransformerTrainer, model, args, dataset, loss, work, resume, on_log)
+    return run_trainer(SentenceTransformerTrainer, model, args, dataset, loss, work, resume, on_log, callbacks)
 
 
 def training_args(args_cls, work: Path, options: TrainOptions, **extra: Any):
@@ -108,7 +142,8 @@ def training_args(args_cls, work: Path, options: TrainOptions, **extra: Any):
         bf16=cuda, dataloader_num_workers=0, **extra)
 
 
-def run_trainer(trainer_cls, model, args, dataset, loss, work: Path, resume: bool, on_log=None) -> TrainResult:
+def run_trainer(trainer_cls, model, args, dataset, loss, work: Path, resume: bool, on_log=None,
+                callbacks: list | None = None) -> TrainResult:
     """Train (from the newest complete checkpoint when resuming), reporting loss as it goes."""
     from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 
@@ -121,7 +156,8 @@ def run_trainer(trainer_cls, model, args, dataset, loss, work: Path, resume: boo
                 if on_log:
                     on_log(state.global_step, state.max_steps, logs["loss"])
 
-    trainer = trainer_cls(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[Progress()])
+    trainer = trainer_cls(model=model, args=args, train_dataset=dataset, loss=loss,
+                          callbacks=[Progress(), *(callbacks or [])])
     for printer in (PrinterCallback, ProgressCallback):  # they print each log step again as a raw dict
         trainer.remove_callback(printer)
     checkpoint = latest_checkpoint(work) if resume else None
