@@ -5,8 +5,8 @@ held-out sample of another; splits from benchmarks/train_splits.py) and prints, 
 held-out gain in points and the forgetting check's mean change (STSB-zh, JSTS, KorSTS).
 Goal (issue 27): forgetting within 1 point with at least +5 task points on all three.
 
-Usage: python -m benchmarks.forgetting_sweep [--settings lora16,full150] [--splits atec,bq,qbqtc]
-       [--eval-pairs 5000]
+Usage: python -m benchmarks.forgetting_sweep [--settings lora16-150,default] [--splits atec,bq,qbqtc]
+       [--eval-pairs 5000] [--reuse]
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from pathlib import Path
 YUYI = str(Path(sys.executable).parent / "yuyi")
 DATA = Path("artifacts/train_data")
 SETTINGS = {  # name: yuyi train flags
-    "full150": ["--max-steps", "150", "--lr", "2e-5", "--lora", "0"],
-    "lora16": ["--max-steps", "150", "--lr", "1e-4", "--lora", "16"],
-    "lora16-lr5e5": ["--max-steps", "150", "--lr", "5e-5", "--lora", "16"],
-    "lora8-100": ["--max-steps", "100", "--lr", "1e-4", "--lora", "8"],
-    "default": [],
+    "full-epoch": ["--lora", "0", "--lr", "2e-5", "--max-steps", "-1", "--validation", "0"],  # the old default
+    "full150": ["--max-steps", "150", "--lr", "2e-5", "--lora", "0", "--validation", "0"],
+    "lora16-150": ["--max-steps", "150", "--lr", "1e-4", "--lora", "16", "--validation", "0"],  # unguarded
+    "default": [],  # the pairs recipe: LoRA 16, lr 1e-4, <= 300 steps, early stopping + forgetting guard
 }
 METRIC = {"atec": "ap", "bq": "ap", "qbqtc": "spearman"}
 
@@ -44,10 +43,11 @@ def sample(split: str, n: int) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--settings", default="lora16,full150")
+    ap.add_argument("--settings", default="lora16-150,default")
     ap.add_argument("--splits", default="atec,bq,qbqtc")
     ap.add_argument("--eval-pairs", type=int, default=5000)
     ap.add_argument("--out", default="artifacts/sweep")
+    ap.add_argument("--reuse", action="store_true", help="report runs already in --out instead of training again")
     args = ap.parse_args()
     rows = []
     for name in args.settings.split(","):
@@ -55,9 +55,12 @@ def main() -> None:
             out = Path(args.out) / name / split
             cmd = [YUYI, "train", "--out", str(out), "--overwrite", "--pairs", str(DATA / split / "train.jsonl"),
                    "--eval-pairs", str(sample(split, args.eval_pairs)), *SETTINGS[name]]
-            print("$", " ".join(cmd), flush=True)
             t0 = time.perf_counter()
-            r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if args.reuse and (out / "train_report.json").exists():
+                r = subprocess.CompletedProcess(cmd, 0)
+            else:
+                print("$", " ".join(cmd), flush=True)
+                r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             if r.returncode != 0:
                 print(f"{name}/{split}: yuyi train failed ({r.returncode}): {r.stderr[-500:]}", flush=True)
                 continue
