@@ -59,7 +59,8 @@ def train(
     validation: float = typer.Option(None, "--validation", min=0.0, max=0.5, help="Share of the training data held "
                                      "apart for early stopping (0: none; the best step is kept, the base included).",
                                      show_default=recipe_help("validation")),
-    eval_steps: int = typer.Option(50, "--eval-steps", min=1, help="Score the validation part every N steps."),
+    eval_steps: int = typer.Option(None, "--eval-steps", min=1, help="Score the validation part every N steps.",
+                                   show_default=recipe_help("eval_steps")),
     patience: int = typer.Option(3, "--patience", min=1, help="Stop after this many scores without a gain."),
     forgetting_limit: float = typer.Option(1.0, "--forgetting-limit", min=0.0, help="Never keep a step that lost "
                                            "more than this many points on general STS files watched while training "
