@@ -25,6 +25,7 @@ SETTINGS = {  # name: yuyi train flags
     "full-epoch": ["--lora", "0", "--lr", "2e-5", "--max-steps", "-1", "--validation", "0"],  # the old default
     "full150": ["--max-steps", "150", "--lr", "2e-5", "--lora", "0", "--validation", "0"],
     "lora16-150": ["--max-steps", "150", "--lr", "1e-4", "--lora", "16", "--validation", "0"],  # unguarded
+    "eval50": ["--eval-steps", "50"],  # the recipe with the guard looking half as often
     "default": [],  # the pairs recipe: LoRA 16, lr 1e-4, <= 300 steps, early stopping + forgetting guard
 }
 METRIC = {"atec": "ap", "bq": "ap", "qbqtc": "spearman"}
