@@ -62,7 +62,7 @@ def test_the_best_step_is_kept_and_training_stops_after_patience(tmp_path):
     keeper.restore()
     assert torch.equal(model.weight, at_best)
     saved = json.loads((tmp_path / "validation.json").read_text())
-    assert saved["best_step"] == 4 and len(saved["history"]) == 6
+    assert saved["best_step"] == 4 and len(saved["history"]) == 6 and saved["stopped_early"]
     again = BestKeeper(_linear(), lambda m: 0.0, 2, 3, tmp_path)  # a resumed run keeps what was measured
     assert again.best == pytest.approx(0.70) and again.best_step == 4
 

@@ -87,9 +87,9 @@ class BestKeeper:
         if (self.best is None or value > self.best + 1e-5) and drift >= -self.limit:
             self.best, self.best_step = value, step
             torch.save(self._trainable(), self.state_file)
-        self._write()
         since = [h[0] for h in self.history if h[0] > (self.best_step or 0)]
         self.stopped_early = len(since) >= self.patience
+        self._write()
         return self.stopped_early
 
     def restore(self) -> None:
