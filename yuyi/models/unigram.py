@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 UNK_PENALTY = 10.0  # tokenizers' K_UNK_PENALTY
 
@@ -45,7 +44,8 @@ class LeanUnigram:
         # Normaliser and pre-tokeniser from the file itself, over a one-piece model (no big trie).
         shell = dict(config, added_tokens=[], post_processor=None, decoder=None,
                      model={"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0]], "byte_fallback": False})
-        self._shell = Tokenizer.from_str(json.dumps(shell))
+        shell_tok = Tokenizer.from_str(json.dumps(shell))
+        self._normalizer, self._pre = shell_tok.normalizer, shell_tok.pre_tokenizer  # looked up once, not per query
         self._special = {t["content"]: t["id"] for t in config["added_tokens"] if t.get("special")}
         self._split = re.compile("(" + "|".join(re.escape(s) for s in sorted(self._special, key=len,
                                                                               reverse=True)) + ")")
@@ -64,7 +64,7 @@ class LeanUnigram:
         return self._before + ids + self._after if add_special_tokens else ids
 
     def _segment(self, text: str) -> list[int]:
-        normalizer, pre = self._shell.normalizer, self._shell.pre_tokenizer
+        normalizer, pre = self._normalizer, self._pre
         normalised = normalizer.normalize_str(text) if normalizer is not None else text
         if not normalised:
             return []
@@ -86,9 +86,7 @@ class LeanUnigram:
         piece = [0] * (n + 1)
         ids, scores = self.ids, self.scores
         for i in range(n):
-            here = score[i]
-            if here is None:  # unreachable cannot happen: every char has at least the unknown edge
-                continue
+            here = score[i]  # set: every character has a single-piece or an unknown edge into it
             single = False
             for j in range(i + 1, min(n, i + self.longest) + 1):
                 pid = ids.get(word[i:j])
@@ -114,9 +112,6 @@ class LeanUnigram:
             end = start[end]
         out.reverse()
         return out
-
-    def memory_hint(self) -> dict[str, Any]:
-        return {"pieces": len(self.ids), "longest": self.longest}
 
 
 def load_vocab(path: Path) -> tuple[list[str], list[float], dict]:
