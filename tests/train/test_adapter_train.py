@@ -73,3 +73,76 @@ def test_cli_trains_saves_and_refuses_scored_pairs(tmp_path):
     r = subprocess.run([yuyi, "train", "--adapter", "--pairs", str(scored), "--model", "yuyi-hashing-test",
                         "--out", str(tmp_path / "o2")], capture_output=True, timeout=300)
     assert r.returncode == 2 and "not scored pairs" in r.stderr.decode()
+
+
+class _Counting:
+    """The hashing encoder, counting the passages it embeds."""
+
+    def __init__(self, enc) -> None:
+        self._enc, self.passages = enc, 0
+
+    def __getattr__(self, name):
+        return getattr(self._enc, name)
+
+    def encode(self, texts, kind="passage", **kw):
+        if kind == "passage":
+            self.passages += 1 if isinstance(texts, str) else len(texts)
+        return self._enc.encode(texts, kind=kind, **kw)
+
+
+def test_stored_rows_give_the_same_adapter_without_embedding_a_document(hashing, tmp_path):
+    from yuyi.train.adapter import DocumentRows
+
+    train, held = split_retrieval(_data(300, learnable=True), 0.25, 1)
+    options = AdapterOptions(epochs=5, lr=3e-2, temperature=0.1)
+    embedded = train_adapter(hashing, train, held, tmp_path / "a", options, log=lambda s: None)
+    ids = list(held.docs)  # every document (the held-out part judges against all of them)
+    counting = _Counting(hashing)
+    rows = DocumentRows(ids, hashing.encode([held.docs[d] for d in ids], kind="passage"), "collection 'c'")
+    stored = train_adapter(counting, train, held, tmp_path / "b", options, log=lambda s: None, rows=rows)
+    assert counting.passages == 0
+    assert stored["held_out"] == embedded["held_out"] and stored["document_vectors"].startswith("collection 'c'")
+    with pytest.raises(Exception, match="judged document"):
+        train_adapter(hashing, train, held, tmp_path / "c", options, log=lambda s: None,
+                      rows=DocumentRows(ids[1:], rows.vectors[1:], "collection 'c'"))
+
+
+def test_a_document_with_several_rows_ranks_once_by_its_best_row():
+    import numpy as np
+
+    from yuyi.train.adapter import dense_metrics
+
+    d = np.array([[1.0, 0.01 * i] for i in range(12)] + [[0.0, 1.0]], dtype=np.float32)
+    q = np.array([[1.0, 0.0]], dtype=np.float32)
+    m = dense_metrics(q, ["q"], d, ["a"] * 12 + ["b"], {"q": {"b": 1.0}})
+    assert m["mrr@10"] == 0.5  # "b" second, after a's twelve rows counted once
+
+
+@pytest.mark.timeout(300)
+def test_cli_reads_a_collections_vectors(tmp_path):
+    from yuyi.collection import open_collection
+
+    data = _data(200, learnable=True)
+    coll = open_collection("faq", str(tmp_path / "store"), model="yuyi-hashing-test")
+    coll.add([{"id": d, "text": t} for d, t in data.docs.items()])
+    coll.close()
+    (tmp_path / "q.jsonl").write_text("\n".join(json.dumps({"id": q, "text": t}) for q, t in data.queries.items()),
+                                      encoding="utf-8")
+    (tmp_path / "qrels.tsv").write_text("\n".join(f"{q}\t{d}\t1" for q, rel in data.qrels.items() for d in rel),
+                                        encoding="utf-8")
+    yuyi = str(Path(sys.executable).parent / "yuyi")
+    base = [yuyi, "train", "--adapter", "--collection", "faq", "--store", str(tmp_path / "store"),
+            "--queries", str(tmp_path / "q.jsonl"), "--held-out", "0.25"]
+    r = subprocess.run([*base, "--qrels", str(tmp_path / "qrels.tsv"), "--out", str(tmp_path / "out")],
+                       capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr.decode()
+    manifest = load_adapter(tmp_path / "out").manifest
+    assert manifest["document_vectors"] == "collection 'faq' (200 stored vectors)"
+    assert manifest["held_out"]["documents"] == 200 and "read 200 stored vectors" in r.stderr.decode()
+    (tmp_path / "bad.tsv").write_text("q1\tnowhere\t1\n", encoding="utf-8")
+    r = subprocess.run([*base, "--qrels", str(tmp_path / "bad.tsv"), "--out", str(tmp_path / "o2")],
+                       capture_output=True, timeout=300)
+    assert r.returncode == 2 and "are not in collection 'faq'" in r.stderr.decode() and not (tmp_path / "o2").exists()
+    r = subprocess.run([*base, "--qrels", str(tmp_path / "qrels.tsv"), "--out", str(tmp_path / "o3"), "--model",
+                        "multilingual-e5-small"], capture_output=True, timeout=300)
+    assert r.returncode == 2 and "built with yuyi-hashing-test" in r.stderr.decode()

@@ -102,3 +102,16 @@ def test_storing_a_worse_reranker_as_a_collection_default_is_refused_unless_forc
                            str(bad)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--force" in done.stderr and "Traceback" not in done.stderr
     coll.close()
+
+
+def test_a_recommended_tuned_retriever_starts_the_cross_encoder(tmp_path):
+    import json
+
+    from yuyi.cli.train import _rerank_start
+
+    for name, verdict in (("good", True), ("bad", False)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "yuyi_model.json").write_text(json.dumps({"recommended": verdict}), encoding="utf-8")
+    assert _rerank_start(str(tmp_path / "good")) == str(tmp_path / "good")
+    assert _rerank_start(str(tmp_path / "bad")) is None  # measured worse than its base: start from the base
+    assert _rerank_start("multilingual-e5-small") is None and _rerank_start(None) is None

@@ -6,25 +6,31 @@ from pathlib import Path
 
 import typer
 
-from yuyi.cli.common import DATA_DIR, DEVICE, console, err_console
+from yuyi.cli.common import DATA_DIR, DEVICE, STORE, console, err_console
 from yuyi.errors import InputError
 from yuyi.train.trainer import TrainOptions, recipe_help
 
 
 def train(
     out: str = typer.Option(..., "--out", "-o", help="Folder for the tuned model (a sentence-transformers dir)."),
-    model: str = typer.Option("multilingual-e5-small", "--model", "-m", help="Base model (its weights start the "
-                              "reranker too)."),
+    model: str = typer.Option(None, "--model", "-m", help="Base model (its weights start the reranker too).",
+                              show_default="multilingual-e5-small; --adapter --collection: the collection's"),
     task: str = typer.Option("embed", "--task", help="embed: fine-tune the embedding model; rerank: train a "
-                             "cross-encoder reranker from the base model's weights."),
+                             "cross-encoder reranker from the base model's weights (a recommended tuned --retriever's "
+                             "when --model is not given)."),
     adapter: bool = typer.Option(False, "--adapter", help="Train a query adapter instead: a small map of query "
                                  "vectors over the base model's document vectors (no re-indexing; seconds)."),
     adapter_rank: int = typer.Option(0, "--adapter-rank", min=0, help="--adapter: rank of the map (0: full)."),
     backend: str = typer.Option(None, "--backend", help="--adapter: the backend that embeds the documents "
                                 "(use the collection's).", show_default="the configured one"),
+    collection: str = typer.Option(None, "--collection", "-c", help="--adapter: the documents are this "
+                                   "collection's, their vectors read from it (no embedding; --qrels name its "
+                                   "document ids; no --corpus)."),
+    store: str = STORE,
     retriever: str = typer.Option(None, "--retriever", help="--task rerank: the embedding model that mines "
-                                  "negatives and retrieves the candidates it is measured on.",
-                                  show_default="multilingual-e5-small"),
+                                  "negatives and retrieves the candidates it is measured on; a tuned model "
+                                  "(recommended by its held-out report) also starts the cross-encoder when "
+                                  "--model is not given.", show_default="multilingual-e5-small"),
     pairs: str = typer.Option(None, "--pairs", help="jsonl of {query, positive[, negative]} or "
                               "{text_a, text_b, score|label}."),
     corpus: list[str] = typer.Option(None, "--corpus", help="Documents (as `yuyi bench` takes them)."),
@@ -78,12 +84,16 @@ def train(
     report base vs tuned on held-out data and on a few general tasks."""
     from yuyi.cli.common import require_extra
 
+    if collection and not adapter:
+        raise InputError("--collection reads a collection's stored vectors for --adapter; fine-tuning a model "
+                         "re-embeds its documents: give --corpus or --pairs")
     if adapter:
         if task != "embed":
             raise InputError("--adapter trains a query adapter for an embedding model; leave out --task rerank")
         require_extra("train", "torch")
     else:
         require_extra("train", "sentence_transformers", "datasets", "accelerate")
+    from yuyi.train.data import RetrievalData
     from yuyi.train.run import RunSpec, check_output, run
 
     if task not in ("embed", "rerank"):
@@ -92,12 +102,24 @@ def train(
         raise InputError("--layers shortens a reranker (--task rerank); an embedding model keeps all its layers")
     if negatives_from not in ("keyword", "dense", "hybrid"):
         raise InputError(f"--negatives-from must be keyword, dense or hybrid, not {negatives_from!r}")
-    data, note = _read(pairs, corpus, queries, qrels, silver, seed)
+    rows = encoder = None
+    if collection:
+        data, rows, encoder = _collection_data(collection, store, model, backend, pairs, corpus, queries, qrels)
+        note = f"{queries} / {qrels} over collection {collection!r}"
+    else:
+        data, note = _read(pairs, corpus, queries, qrels, silver, seed)
+    if task == "rerank" and model is None:
+        model = _rerank_start(retriever)
+    model = model or "multilingual-e5-small"
     data, held, held_note = _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, held_out, seed)
     out_dir = Path(out).expanduser()
     check_output(out_dir, overwrite, resume)
     if adapter:
-        return _adapter(model, backend, data, held, f"{note}; held out: {held_note}", out_dir, adapter_rank, seed)
+        if not isinstance(data, RetrievalData):
+            raise InputError("--adapter learns from queries and their documents: give {query, positive} pairs or "
+                             "--corpus/--queries/--qrels, not scored pairs")
+        return _adapter(encoder or _encoder(model, backend), data, held, f"{note}; held out: {held_note}", out_dir,
+                        adapter_rank, seed, rows)
     options = TrainOptions(epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed, lora=lora,
                            freeze_embeddings=freeze_embeddings, cached=cached, max_seq_length=max_seq_length,
                            save_steps=save_steps, device=device, layers=layers, validation=validation,
@@ -167,17 +189,71 @@ def _held(data, eval_pairs, eval_corpus, eval_queries, eval_qrels, fraction, see
     return train_part, held, f"{fraction:.0%} split off by query and document (seed {seed})"
 
 
-def _adapter(model, backend, data, held, note, out_dir, rank, seed) -> None:
-    from yuyi.models import load_encoder
-    from yuyi.train.adapter import AdapterOptions, train_adapter
+def _collection_data(name, store, model, backend, pairs, corpus, queries, qrels):
+    """(judgments over the collection's documents, its stored vectors, its encoder)."""
+    import numpy as np
+
+    from yuyi.collection import open_collection
+    from yuyi.index.inputs.judgments import read_qrels, read_queries
+    from yuyi.models.registry import find_spec
+    from yuyi.train.adapter import DocumentRows
     from yuyi.train.data import RetrievalData
 
-    if not isinstance(data, RetrievalData):
-        raise InputError("--adapter learns from queries and their documents: give {query, positive} pairs or "
-                         "--corpus/--queries/--qrels, not scored pairs")
-    encoder = load_encoder(model, backend=backend)
+    if pairs or corpus:
+        raise InputError("--collection is the corpus: give --queries and --qrels naming its document ids, not "
+                         "--pairs or --corpus")
+    if not (queries and qrels):
+        raise InputError("--collection needs --queries and --qrels (judgments name the collection's document ids)")
+    found, inline = read_queries(queries)
+    judged = {**inline, **read_qrels(qrels)}
+    coll = open_collection(name, store, backend=backend)
+    try:
+        coll.info()  # a missing collection is an error here
+        spec = find_spec(model.split("@", 1)[0]) if model else None
+        if model and (spec.name if spec else model.split("@", 1)[0]) != coll.model:
+            raise InputError(f"collection {name!r} was built with {coll.model}, not {model}: an adapter is trained "
+                             "for the collection's model (leave out --model)")
+        doc_ids, vectors = [], []
+        for doc, chunks in coll.store.export_documents(coll.follow()):
+            for c in chunks:
+                doc_ids.append(doc.doc_id)
+                vectors.append(np.asarray(c.vector, dtype=np.float32))
+        if not doc_ids:
+            raise InputError(f"collection {name!r} holds no chunks")
+        encoder = coll.encoder
+    finally:
+        coll.close()
+    missing = sorted({d for rel in judged.values() for d in rel} - set(doc_ids))
+    if missing:
+        raise InputError(f"{qrels}: {len(missing)} judged document id(s) are not in collection {name!r}, e.g. "
+                         f"{missing[:3]}")
+    data = RetrievalData({q.id: q.text for q in found if q.id in judged}, dict.fromkeys(doc_ids, ""), judged)
+    return data, DocumentRows(doc_ids, np.vstack(vectors), f"collection {name!r}"), encoder
+
+
+def _rerank_start(retriever: str | None) -> str | None:
+    """The tuned bi-encoder a cross-encoder starts from: the retriever when `yuyi train` made it
+    and its held-out report recommended it (its weights already know the domain)."""
+    from yuyi.models.verdict import model_verdict
+
+    if retriever and model_verdict(retriever)["recommended"] is True:
+        err_console.print(f"starting the cross-encoder from the tuned retriever {retriever} (pass --model to choose "
+                          "another)", highlight=False, soft_wrap=True)
+        return retriever
+    return None
+
+
+def _encoder(model, backend):
+    from yuyi.models import load_encoder
+
+    return load_encoder(model, backend=backend)
+
+
+def _adapter(encoder, data, held, note, out_dir, rank, seed, rows=None) -> None:
+    from yuyi.train.adapter import AdapterOptions, train_adapter
+
     log = lambda msg: err_console.print(msg, highlight=False)  # noqa: E731
-    manifest = train_adapter(encoder, data, held, out_dir, AdapterOptions(rank=rank, seed=seed), note, log)
+    manifest = train_adapter(encoder, data, held, out_dir, AdapterOptions(rank=rank, seed=seed), note, log, rows)
     why = manifest["gate"]["why"]
     console.print(f"{out_dir}: query adapter for {encoder.name} ({manifest['train_queries']} queries, "
                   f"{manifest['epochs_run']} epochs, {manifest['train_seconds']} s) · {why}", highlight=False,
