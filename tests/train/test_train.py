@@ -137,7 +137,19 @@ def test_lora_and_silver_runs_save_plain_models(tmp_path, faq_pairs):
     assert "{'" not in r.stdout + r.stderr, r.stdout + r.stderr
     card = json.loads((out / "train_report.json").read_text())
     assert card["options"]["lora"] == 4 and "silver" in card["data"] and card["steps"] == 2
-    assert not list(out.glob("adapter_*"))  # merged on save: a plain sentence-transformers directory
     from yuyi.models import load_encoder
 
+    assert not list(out.glob("adapter_*"))  # merged on save: a plain sentence-transformers directory
+    from safetensors import safe_open
+
+    with safe_open(str(out / "model.safetensors"), "pt") as f:  # LoRA layers left in load as random weights
+        assert not [k for k in f.keys() if "lora_" in k or "base_layer" in k]
+    # two small steps from the base: the saved weights are the base's plus a merged nudge (an
+    # unmerged save loaded its layers randomly initialised: cosine ~0.75 to the base)
+    import numpy as np
+
+    texts = [q for q, _ in faq_pairs[:4]]
+    tuned = load_encoder(str(out), backend="torch").encode(texts, kind="query")
+    base = load_encoder("multilingual-e5-small", backend="torch").encode(texts, kind="query")
+    assert float(np.min(np.sum(tuned * base, axis=1))) > 0.98
     assert load_encoder(str(out), backend="torch").encode(["手表防水吗"], kind="query").shape == (1, 384)

@@ -18,7 +18,7 @@ from yuyi.train.data import RetrievalData, ScoredPairs, check_retrieval
 from yuyi.train.examples import as_dataset, load_rows, mine_negatives, retrieval_rows, save_rows
 from yuyi.train.rerank_report import DEPTHS, gate, pair_scores, rerank_curve
 from yuyi.train.run import RunSpec, _same_run, publish
-from yuyi.train.trainer import TrainOptions, resolved, run_trainer, trainable, training_args
+from yuyi.train.trainer import TrainOptions, merge_lora, resolved, run_trainer, trainable, training_args
 
 # per query when --hard-negatives is not given: a cross-encoder learns nothing from positives alone
 DEFAULT_NEGATIVES = 3
@@ -165,9 +165,7 @@ def _train(model, dataset, work: Path, options: TrainOptions, resume: bool, nega
 
 
 def _save(model: Any, out: Path, card: dict, marker: dict) -> None:
-    auto = model[0].auto_model
-    if hasattr(auto, "merge_and_unload"):
-        model[0].auto_model = auto.merge_and_unload()
+    merge_lora(model[0])
     publish(model.save_pretrained, out, card, model_card(card), RERANK_MARKER, marker)
 
 

@@ -100,6 +100,7 @@ def run(spec: RunSpec, resume: bool = False, log=print) -> dict:
         log(f"kept the weights of step {keeper.best_step} (validation {keeper.best:.4f})"
             + ("; stopped early" if keeper.stopped_early else ""))
     finish_model(model)
+    model = _as_saved(model, work, spec.options.device)
     seen = result.steps * spec.options.batch_size
     tuned = _tuned_encoder(model, encoder, spec)
     after = _measure(tuned, spec, work, "tuned")
@@ -184,6 +185,21 @@ def _examples(encoder: Any, spec: RunSpec, work: Path, kind: str, log) -> list[d
         negatives = mine_negatives(spec.data, encoder, spec.hard_negatives, spec.negatives_from, work)
     return retrieval_rows(spec.data, negatives, spec.hard_negatives, encoder.spec.prompt("query"),
                           encoder.spec.prompt("passage"), spec.options.seed)
+
+
+def _as_saved(model: Any, work: Path, device: str | None) -> Any:
+    """The model as it loads from the files it is saved to: the report then measures what ships
+    (an unmerged LoRA save once loaded as random weights while the in-memory model measured fine)."""
+    import shutil
+
+    from sentence_transformers import SentenceTransformer
+
+    folder = work / "saved"
+    shutil.rmtree(folder, ignore_errors=True)
+    model.save(str(folder))
+    loaded = SentenceTransformer(str(folder), device=device or "cpu")
+    shutil.rmtree(folder, ignore_errors=True)
+    return loaded
 
 
 def _tuned_encoder(model: Any, base: Any, spec: RunSpec):

@@ -87,14 +87,15 @@ def trainable(model, options: TrainOptions):
     """Make the transformer of a sentence-transformers model (embedding or cross-encoder) cheap to
     train on a CPU: LoRA adapters on attention and dense layers (`options.lora` = rank), else the
     250k-row word embedding frozen."""
-    auto = model[0].auto_model
+    name = body_attribute(model[0])
+    auto = getattr(model[0], name)
     if options.lora:
         from peft import LoraConfig, get_peft_model
 
         targets = sorted({n.rsplit(".", 1)[-1] for n, _ in auto.named_modules()
                           if n.rsplit(".", 1)[-1] in ("query", "key", "value", "dense")})
-        model[0].auto_model = get_peft_model(auto, LoraConfig(r=options.lora, lora_alpha=2 * options.lora,
-                                                              lora_dropout=0.05, target_modules=targets))
+        setattr(model[0], name, get_peft_model(auto, LoraConfig(r=options.lora, lora_alpha=2 * options.lora,
+                                                                lora_dropout=0.05, target_modules=targets)))
     elif options.freeze_embeddings:
         auto.get_input_embeddings().requires_grad_(False)
     return model
@@ -104,9 +105,23 @@ def finish_model(model) -> None:
     """Merge LoRA weights into the base, so the saved model is a plain sentence-transformers one,
     and give it back the base's full window (training only truncates for speed)."""
     model.max_seq_length = getattr(model, "yuyi_window", None) or model.max_seq_length
-    auto = model[0].auto_model
+    merge_lora(model[0])
+
+
+def body_attribute(module) -> str:
+    """The attribute holding a Transformer module's model: `model` in sentence-transformers 6,
+    `auto_model` before. In 6 `auto_model` is a read-only alias of `model`: a LoRA wrapper set on
+    it was never the one saved, so "merged on save" saved unmerged LoRA layers that loaded as
+    randomly initialised weights (cosine 0.75 to the very weights it kept)."""
+    return "model" if "model" in module._modules else "auto_model"
+
+
+def merge_lora(module) -> None:
+    """Fold LoRA weights into the base layers, leaving a plain transformer to save."""
+    name = body_attribute(module)
+    auto = getattr(module, name)
     if hasattr(auto, "merge_and_unload"):
-        model[0].auto_model = auto.merge_and_unload()
+        setattr(module, name, auto.merge_and_unload())
 
 
 def train(model, dataset, loss_kind: str, work: Path, options: TrainOptions, resume: bool,
