@@ -8,13 +8,17 @@ everything is learned on the training part and measured on the held-out part onl
 
 Rows: tuned hybrid (the fusion `yuyi tune` picks on the training queries) = the baseline;
 +adapter (`yuyi train --adapter`, gated on a validation split of the training part); +ranker
-(`yuyi tune --ranker`, gated by its cross-validation on the training queries); both; a trained
-reranker when one is given (`--reranker NAME=DIR`, gated by its own held-out report). A row whose
+(`yuyi tune --ranker`, gated by its cross-validation on the training queries); both; a full
+fine-tune (`--finetune SPLITS`: the retrieval recipe, gated by its own held-out part of the
+training data, searched with its own ONNX INT8 index); a trained reranker (`--train-reranker
+SPLITS`, started from the fine-tuned model when that was recommended, or `--reranker
+SPLIT=DIR`), gated by its own held-out report (benchmarks/adaptation_models.py). A row whose
 gate refused the model is what search then does (the baseline), with the refused model's own
 figure beside it ("ungated"). Latency: the added p50/p95 per query of search_vector on the
 held-out queries (query encoding excluded: the same for every row).
 
 Usage: python -m benchmarks.adaptation [--splits jsquad,korquad,cmrc2018,qbqtc] [--limit N]
+       [--finetune qbqtc --finetune-steps N] [--train-reranker qbqtc --rerank-steps N]
        [--reranker cmrc2018=DIR] [--json OUT]
 """
 
@@ -117,7 +121,8 @@ def evaluate(coll, test: RetrievalData, vectors, params) -> tuple[float, list[fl
     return qrels_metrics(ranked, test.qrels)["ndcg@10"], took
 
 
-def run_split(name: str, train: RetrievalData, test: RetrievalData, enc, work: Path, reranker: str | None) -> list:
+def run_split(name: str, train: RetrievalData, test: RetrievalData, enc, work: Path, reranker: str | None,
+              args: argparse.Namespace) -> list:
     store = LocalStore(work / name)
     coll_train = open_collection("train", store, encoder=enc)
     coll_train.add([{"id": d, "text": t} for d, t in train.docs.items()])
@@ -153,13 +158,33 @@ def run_split(name: str, train: RetrievalData, test: RetrievalData, enc, work: P
         why = f"CV {result.ranker['ndcg@10']:.4f} vs fused {result.fused['ndcg@10']:.4f} on training queries"
         rows.append(_row(name, label, won, scored, base if label == "+ranker" else
                          (evaluate(coll, test, hv, use)[0]), result.seconds, base_t, rk_t, why))
+    start, rr_secs = None, 0.0
+    if name in args.finetune.split(","):
+        from benchmarks.adaptation_models import finetune, tuned_collection
+
+        out, verdict, secs = finetune(train, work, name, args.finetune_steps, args.batch_size, args.data_dir)
+        tenc = Cached(load_encoder(str(out)))
+        tcoll = tuned_collection(store, test.docs, tenc)
+        thv = tenc.encode([test.queries[q] for q in test.qrels], kind="query", batch_size=64)
+        evaluate(tcoll, test, thv, best)  # warm
+        scored, ft_t = evaluate(tcoll, test, thv, best)
+        tcoll.close()
+        ok = bool(verdict["recommended"])
+        rows.append(_row(name, f"full fine-tune ({args.finetune_steps} steps)" if args.finetune_steps > 0 else
+                         "full fine-tune", ok, scored, base, secs, base_t, ft_t, verdict["why"]))
+        start = str(out) if ok else None
+    if name in args.train_reranker.split(","):
+        from benchmarks.adaptation_models import train_reranker
+
+        path, rr_secs = train_reranker(train, work, name, args.rerank_steps, args.batch_size, start, args.data_dir)
+        reranker = str(path)
     if reranker:
         from yuyi.rerank import reranker_verdict
 
         verdict = reranker_verdict(reranker)
         scored, rr_t = evaluate(coll, test, hv, best.replace(rerank=reranker, rerank_depth=20))
-        rows.append(_row(name, "+reranker (gated)", bool(verdict["recommended"]), scored, base, 0.0, base_t, rr_t,
-                         verdict["why"]))
+        rows.append(_row(name, "+reranker (gated)" + (" from the fine-tune" if start else ""),
+                         bool(verdict["recommended"]), scored, base, rr_secs, base_t, rr_t, verdict["why"]))
     coll_train.close()
     if not same:
         coll.close()
@@ -182,6 +207,11 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="at most N queries per side (quick runs)")
     ap.add_argument("--model", default="multilingual-e5-small")
     ap.add_argument("--reranker", action="append", default=[], help="SPLIT=DIR of a trained reranker")
+    ap.add_argument("--finetune", default="", help="splits that get a full fine-tune row (comma-separated)")
+    ap.add_argument("--finetune-steps", type=int, default=-1, help="at most N steps (-1: the recipe's one epoch)")
+    ap.add_argument("--train-reranker", default="", help="splits that train a reranker for the gated row")
+    ap.add_argument("--rerank-steps", type=int, default=-1, help="at most N reranker steps (-1: one epoch)")
+    ap.add_argument("--batch-size", type=int, default=32, help="for the fine-tune and reranker rows")
     ap.add_argument("--data-dir")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -198,7 +228,7 @@ def main() -> None:
                 test = qbqtc_part(root / "QBQTC/test_public.json", "test-", args.limit)
             else:
                 train, test = squad_split(root / QA_FILES[name], limit=args.limit)
-            rows = run_split(name, train, test, enc, work, rerankers.get(name))
+            rows = run_split(name, train, test, enc, work, rerankers.get(name), args)
             base = rows[0][2]
             for r in rows:
                 r[3] = round((r[2] - base) * 100, 2)
