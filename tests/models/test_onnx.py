@@ -144,3 +144,26 @@ def test_a_trained_model_directory_loads_with_each_backend_on_a_fresh_cache(tmp_
     texts = ["The waterproof watch survived a week of swimming.", "防水手表"]
     ref = load_encoder(str(tuned), backend="torch").encode(texts)
     assert enc.backend == backend and (enc.encode(texts) * ref).sum(1).min() > 0.98
+
+
+@pytest.mark.heavy
+def test_a_model_retrained_in_place_is_exported_again(tmp_path, monkeypatch):
+    """`yuyi train --overwrite` writes new weights into the same folder; its cached export (keyed by
+    the folder's path) must not keep answering with the old ones."""
+    import torch
+
+    from yuyi.models import load_encoder
+
+    tuned = tmp_path / "tuned"
+    st = load_encoder("all-MiniLM-L6-v2", backend="torch").model
+    st.save(str(tuned))
+    monkeypatch.setenv("YUYI_CACHE_DIR", str(tmp_path / "cache"))
+    texts = ["The waterproof watch survived a week of swimming.", "防水手表"]
+    first = load_encoder(str(tuned), backend="onnx").encode(texts)
+    with torch.no_grad():
+        for p in st[0].model.encoder.layer[-1].parameters():
+            p.mul_(0.5)
+    st.save(str(tuned))
+    ref = load_encoder(str(tuned), backend="torch").encode(texts)
+    again = load_encoder(str(tuned), backend="onnx").encode(texts)
+    assert (first * ref).sum(1).min() < 0.98 and (again * ref).sum(1).min() > 0.999

@@ -184,11 +184,32 @@ def _load_onnx(name: str, backend: str, device: str | None) -> Encoder:
     from yuyi.models.onnx_export import RECIPE
 
     target = onnx_dir(name, backend)
-    if _recipe(target) < RECIPE:  # none yet, or made by an older exporter
+    stamp = _weights_stamp(Path(name).expanduser()) if spec is None else None
+    if _recipe(target) < RECIPE or _manifest_value(target, "source_stamp") != stamp:
         from yuyi.models.onnx_export import export_onnx
 
         export_onnx(load_encoder(name, backend="torch"), target, backend, overwrite=True)
+        if stamp is not None:  # a folder retrained in place (`yuyi train --overwrite`) is exported again
+            import json
+
+            manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+            (target / MANIFEST).write_text(json.dumps({**manifest, "source_stamp": stamp}, indent=2), encoding="utf-8")
     return _load_onnx_dir(target, device)
+
+
+def _weights_stamp(folder: Path) -> str:
+    """Size and modification time of a local model's weight files: changes when it is retrained."""
+    files = sorted(f for f in folder.glob("*") if f.suffix in (".safetensors", ".bin") and f.is_file())
+    return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+
+
+def _manifest_value(directory: Path, key: str):
+    import json
+
+    try:
+        return json.loads((directory / MANIFEST).read_text(encoding="utf-8")).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _recipe(directory: Path) -> int:
