@@ -162,6 +162,16 @@ def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
             st.keyword_search("scale", toks, 10)
             lat.append(time.perf_counter() - t)
         out["keyword_p50"], out["keyword_p95"] = p50_p95_ms(lat)
+        for leg, run in (("dense", lambda v, toks: st.dense_search("scale", v, 50, FILTER, ["g1"], "zh")),
+                         ("keyword", lambda v, toks: st.keyword_search("scale", toks, 50, FILTER, ["g1"], "zh"))):
+            lat = []
+            for v, toks in zip(qv, qt, strict=True):
+                t = time.perf_counter()
+                run(v, toks)
+                lat.append(time.perf_counter() - t)
+            out[f"{leg}_filtered_p50"], out[f"{leg}_filtered_p95"] = p50_p95_ms(lat)
+        dense_index = getattr(getattr(st, "_open", {}).get("scale"), "dense", None)
+        fallbacks = getattr(dense_index, "exact_fallbacks", None)
         lat = []
         for v, toks in zip(qv, qt, strict=True):
             t = time.perf_counter()
@@ -171,6 +181,8 @@ def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
             st.get_chunks("scale", sorted(fused, key=lambda c: -fused[c])[:10])
             lat.append(time.perf_counter() - t)
         out["hybrid_filtered_p50"], out["hybrid_filtered_p95"] = p50_p95_ms(lat)
+        if fallbacks is not None:  # share of filtered dense searches that fell back to exact search
+            out["exact_fallback_share"] = (dense_index.exact_fallbacks - fallbacks) / len(qv)
     out["upsert_to_dense_ms"], out["upsert_to_keyword_ms"] = upsert_latency(pool, st, n, keyword)
     out["rss_mb"] = rss_mb()
     a, b = pool.pairs(n)
@@ -268,13 +280,17 @@ def main() -> None:
 def print_table(rows: list[dict]) -> None:
     table = Table(title="Scale: store share of each search (query encoding excluded), 2-core CPU")
     cols = ["store", "chunks", "ingest vec/s", "reopen s", "dense p50/p95 ms", "recall@10", "keyword p50/p95 ms",
-            "filtered hybrid p50/p95 ms", "upsert→dense ms p50/max", "upsert→keyword ms p50/max", "RSS MB (store)",
+            "filtered dense / keyword p50/p95 ms", "exact fallbacks", "filtered hybrid p50/p95 ms",
+            "upsert→dense ms p50/max", "upsert→keyword ms p50/max", "RSS MB (store)",
             "disk MB"]
     for c in cols:
         table.add_column(c, justify="right")
     for r in rows:
         table.add_row(r["store"], f"{r['n']:,}", f"{r['vectors_per_s']:,.0f}", f"{r['reopen_s']:.2f}",
-                      _pair(r, "dense"), f"{r['recall@10']:.3f}", _pair(r, "keyword"), _pair(r, "hybrid_filtered"),
+                      _pair(r, "dense"), f"{r['recall@10']:.3f}", _pair(r, "keyword"),
+                      f"{_pair(r, 'dense_filtered')} · {_pair(r, 'keyword_filtered')}",
+                      f"{r['exact_fallback_share']:.0%}" if "exact_fallback_share" in r else "n/a",
+                      _pair(r, "hybrid_filtered"),
                       _upsert(r["upsert_to_dense_ms"]),
                       _upsert(r["upsert_to_keyword_ms"]) if "keyword_p50" in r else "n/a",
                       f"{r['rss_mb']:.0f} (+{r['rss_mb'] - r['rss_before_store_mb']:.0f})",

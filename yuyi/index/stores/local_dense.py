@@ -82,6 +82,7 @@ class DenseIndex:
         self.exact: tuple[np.ndarray, np.ndarray] | None = None
         self.exact_gen = -1
         self.vectors: VectorFile | None = None  # opened with the HNSW index
+        self.exact_fallbacks = 0  # filtered searches the ANN candidates could not fill (benchmarks read it)
 
     def _new(self):
         return usearch_index().Index(ndim=self.dim, metric="cos", dtype=self.dtype, **self.hnsw)
@@ -189,6 +190,7 @@ class DenseIndex:
         ok = member(m.keys, allowed)
         keys, dist = list(m.keys[ok][:k]), list(m.distances[ok][:k])
         if len(keys) < min(k, len(allowed)):
+            self.exact_fallbacks += 1
             return exact_allowed(allowed)
         return [int(x) for x in keys], [1.0 - float(d) for d in dist]
 
