@@ -40,7 +40,7 @@ from yuyi.search.fusion import reciprocal_rank_fusion
 from yuyi.text import detect, keyword_tokens, normalise
 
 console = Console(width=160)
-ART = Path("artifacts/scale")
+ART = Path("artifacts/scale").resolve()
 FILTER = 'category in ["c1", "c2", "c3", "c4"] and year >= 2010'
 BATCH = 5000
 
@@ -172,6 +172,7 @@ def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
             out[f"{leg}_filtered_p50"], out[f"{leg}_filtered_p95"] = p50_p95_ms(lat)
         dense_index = getattr(getattr(st, "_open", {}).get("scale"), "dense", None)
         fallbacks = getattr(dense_index, "exact_fallbacks", None)
+        chosen = getattr(dense_index, "exact_chosen", 0)
         lat = []
         for v, toks in zip(qv, qt, strict=True):
             t = time.perf_counter()
@@ -183,6 +184,7 @@ def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
         out["hybrid_filtered_p50"], out["hybrid_filtered_p95"] = p50_p95_ms(lat)
         if fallbacks is not None:  # share of filtered dense searches that fell back to exact search
             out["exact_fallback_share"] = (dense_index.exact_fallbacks - fallbacks) / len(qv)
+            out["exact_chosen_share"] = (dense_index.exact_chosen - chosen) / len(qv)
     out["upsert_to_dense_ms"], out["upsert_to_keyword_ms"] = upsert_latency(pool, st, n, keyword)
     out["rss_mb"] = rss_mb()
     a, b = pool.pairs(n)
@@ -261,9 +263,11 @@ def main() -> None:
             shutil.rmtree(uri, ignore_errors=True)
         console.print(f"[bold]{store} {n:,}[/]: building")
         row = {"store": store, "n": n, **build(pool, uri, n)}
-        proc = subprocess.run([sys.executable, __file__, "--measure", uri, str(n), "--queries", str(args.queries),
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.scale_bench", "--measure", uri, str(n),
+                               "--queries", str(args.queries),
                                "--pool-zh", str(args.pool_zh), "--pool-other", str(args.pool_other)],
-                              capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                              capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                              cwd=Path(__file__).resolve().parent.parent)
         result = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         if proc.returncode or not result:
             console.print(proc.stderr[-3000:])
@@ -280,7 +284,7 @@ def main() -> None:
 def print_table(rows: list[dict]) -> None:
     table = Table(title="Scale: store share of each search (query encoding excluded), 2-core CPU")
     cols = ["store", "chunks", "ingest vec/s", "reopen s", "dense p50/p95 ms", "recall@10", "keyword p50/p95 ms",
-            "filtered dense / keyword p50/p95 ms", "exact fallbacks", "filtered hybrid p50/p95 ms",
+            "filtered dense / keyword p50/p95 ms", "exact chosen / fallback", "filtered hybrid p50/p95 ms",
             "upsert→dense ms p50/max", "upsert→keyword ms p50/max", "RSS MB (store)",
             "disk MB"]
     for c in cols:
@@ -289,7 +293,7 @@ def print_table(rows: list[dict]) -> None:
         table.add_row(r["store"], f"{r['n']:,}", f"{r['vectors_per_s']:,.0f}", f"{r['reopen_s']:.2f}",
                       _pair(r, "dense"), f"{r['recall@10']:.3f}", _pair(r, "keyword"),
                       f"{_pair(r, 'dense_filtered')} · {_pair(r, 'keyword_filtered')}",
-                      f"{r['exact_fallback_share']:.0%}" if "exact_fallback_share" in r else "n/a",
+                      _exact(r),
                       _pair(r, "hybrid_filtered"),
                       _upsert(r["upsert_to_dense_ms"]),
                       _upsert(r["upsert_to_keyword_ms"]) if "keyword_p50" in r else "n/a",
@@ -300,6 +304,13 @@ def print_table(rows: list[dict]) -> None:
 
 def _pair(r: dict, key: str) -> str:
     return f"{r[key + '_p50']:.1f} / {r[key + '_p95']:.1f}" if key + "_p50" in r else "n/a"
+
+
+def _exact(r: dict) -> str:
+    """Filtered dense searches sent straight to exact search / that fell back to it after the ANN."""
+    if "exact_fallback_share" not in r:
+        return "n/a"
+    return f"{r.get('exact_chosen_share', 0):.0%} / {r['exact_fallback_share']:.0%}"
 
 
 def _upsert(ms: list[float]) -> str:

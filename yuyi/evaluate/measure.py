@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 # CPU features that decide INT8 and fp32 speed (lscpu's flag names).
-CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_int8", "amx_bf16")
 
 
 def _status(pid: int | None, key: str) -> float:

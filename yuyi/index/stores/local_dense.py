@@ -25,6 +25,12 @@ HNSW_DTYPE = "f16"
 # HNSW builds varied from 0.9679 to 0.9722 nDCG@10 against 0.9731 exact.
 EXACT_MAX = 20_000
 OVERFETCH = 20  # ANN candidates per wanted hit before falling back to exact search under a filter
+# Under a filter, exact search over the rows that pass when there are at most this many per ANN
+# candidate the over-fetch would need: at 100k chunks an ANN search for 765 candidates took 7.1 ms
+# (~9 µs each; usearch widens its expansion to the count) where gathering and searching 8,351
+# float16 rows exactly took 2.7 ms (~0.33 µs a row: 27 rows per candidate cost the same), and the
+# ANN then fell short of k half the time and searched exactly anyway (benchmarks/scale_bench.py).
+EXACT_ROWS_PER_CANDIDATE = 20
 
 _blas = None
 
@@ -83,6 +89,7 @@ class DenseIndex:
         self.exact_gen = -1
         self.vectors: VectorFile | None = None  # opened with the HNSW index
         self.exact_fallbacks = 0  # filtered searches the ANN candidates could not fill (benchmarks read it)
+        self.exact_chosen = 0  # filtered searches sent straight to exact search (cheaper than the over-fetch)
 
     def _new(self):
         return usearch_index().Index(ndim=self.dim, metric="cos", dtype=self.dtype, **self.hnsw)
@@ -186,7 +193,11 @@ class DenseIndex:
             m = index.search(q, min(k, n))
             return [int(x) for x in m.keys], [1.0 - float(d) for d in m.distances]
         share = len(allowed) / n  # fetch enough candidates for k of them to pass, as far as OVERFETCH allows
-        m = index.search(q, min(n, k * OVERFETCH, max(2 * k, int(1.3 * k / share))))
+        count = min(n, k * OVERFETCH, max(2 * k, int(1.3 * k / share)))
+        if len(allowed) <= count * EXACT_ROWS_PER_CANDIDATE:
+            self.exact_chosen += 1
+            return exact_allowed(allowed)
+        m = index.search(q, count)
         ok = member(m.keys, allowed)
         keys, dist = list(m.keys[ok][:k]), list(m.distances[ok][:k])
         if len(keys) < min(k, len(allowed)):

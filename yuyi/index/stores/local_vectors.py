@@ -16,11 +16,19 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from yuyi.index.stores.checksums import fingerprint, intact
+
+# Gathered rows of a large filter kept for its next query: at 100k chunks gathering 8k rows took
+# 1.4 ms and searching them 1.3; gathering is what grows with the rows that pass (a 1M collection's
+# lang + ACL filter passes ~85k). Filters recur (a tenant's ACL group, a language), and a row id's
+# vector never changes, so a gathered block stays valid for the row-id array it was made from.
+GATHER_CACHE_MIN_ROWS = 10_000
+GATHER_CACHE_BYTES = 128 * 2**20
 
 
 class VectorFile:
@@ -29,6 +37,7 @@ class VectorFile:
         self.mm: np.memmap | None = None
         self.max_rowid = 0
         self.inode = -1  # of the file mapped (another process may have swapped in a rebuilt one)
+        self._gathered: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # id(rowids) → (rowids, rows)
 
     def open(self, above) -> None:
         """Map the file and write the rows above the saved watermark (`above(rowid)` → keys, vectors)."""
@@ -83,9 +92,23 @@ class VectorFile:
         search = usearch_index().search
 
         rowids = np.asarray(rowids, dtype=np.int64)
-        sub = np.take(self.mm, rowids, axis=0)
+        sub = self._gather(rowids)
         found = search(sub, np.asarray(q, dtype=np.float16), min(n, len(rowids)), "cos", exact=True)
         return rowids[np.asarray(found.keys, dtype=np.int64)]
+
+    def _gather(self, rowids: np.ndarray) -> np.ndarray:
+        """The rows of `rowids`, from the cache when this same array (the store's cached filter
+        result) was gathered before."""
+        hit = self._gathered.get(id(rowids))
+        if hit is not None and hit[0] is rowids:
+            self._gathered.move_to_end(id(rowids))
+            return hit[1]
+        sub = np.take(self.mm, rowids, axis=0)
+        if len(rowids) >= GATHER_CACHE_MIN_ROWS and sub.nbytes <= GATHER_CACHE_BYTES:
+            self._gathered[id(rowids)] = (rowids, sub)  # the array is held, so its id is not reused
+            while sum(rows.nbytes for _, rows in self._gathered.values()) > GATHER_CACHE_BYTES:
+                self._gathered.popitem(last=False)
+        return sub
 
     def save(self) -> None:
         if self.mm is None:
