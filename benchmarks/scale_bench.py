@@ -13,7 +13,7 @@ text "a。b", keyword tokens tokens(a) + tokens(b), vector normalise(v_a + v_b),
 category c0..c19 and year 2000..2024 by i, ACL: every fifth chunk is shared with one of
 g0..g2, the rest public. Queries: held-out texts of the same sources, encoded as queries.
 
-Usage: python -m benchmarks.scale_bench [--sizes 100000,1000000]
+Usage: python -m benchmarks.scale_bench [--sizes 100000,1000000] [--reuse-build]
        [--milvus milvus-lite=milvus://127.0.0.1:PORT --milvus milvus-2.3.5=milvus://… --milvus-sizes 100000]
 """
 
@@ -187,6 +187,7 @@ def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
             out["exact_chosen_share"] = (dense_index.exact_chosen - chosen) / len(qv)
     out["upsert_to_dense_ms"], out["upsert_to_keyword_ms"] = upsert_latency(pool, st, n, keyword)
     out["rss_mb"] = rss_mb()
+    out["rss_file_mb"] = rss_file_mb()  # of it, mapped file pages (the float16 vector file: page cache, shared)
     a, b = pool.pairs(n)
     vecs = np.empty((n, pool.vecs.shape[1]), dtype=np.float32)
     for i in range(0, n, 100_000):
@@ -227,6 +228,25 @@ def upsert_latency(pool: Pool, st, n: int, keyword: bool, count: int = 20) -> tu
     return dense, kw
 
 
+def last_build(store: str, n: int) -> dict | None:
+    """The build figures of the newest run that built this store at this size and left it on disk."""
+    path = ART / "history.jsonl"
+    if store != "embedded" or not (ART / f"local_{n}").is_dir() or not path.exists():
+        return None
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("store") == store and r.get("n") == n and "index_s" in r]
+    if not rows:
+        return None
+    return {k: rows[-1][k] for k in ("write_s", "index_s", "vectors_per_s")}
+
+
+def rss_file_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def disk_mb(uri: str) -> float:
     path = Path(uri)
     if not path.exists():
@@ -245,6 +265,8 @@ def main() -> None:
     ap.add_argument("--pool-other", type=int, default=3_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--data-dir")
+    ap.add_argument("--reuse-build", action="store_true",
+                    help="measure the stores an earlier run built (artifacts/scale) again, with that build's figures")
     ap.add_argument("--measure", nargs=2, metavar=("URI", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     pool = Pool(data_dir(args.data_dir), args.pool_zh, args.pool_other, args.queries)
@@ -259,10 +281,15 @@ def main() -> None:
         runs += [(label, uri, int(n)) for n in args.milvus_sizes.split(",") if n.strip()]
     rows = []
     for store, uri, n in runs:
-        if store == "embedded":
-            shutil.rmtree(uri, ignore_errors=True)
-        console.print(f"[bold]{store} {n:,}[/]: building")
-        row = {"store": store, "n": n, **build(pool, uri, n)}
+        built = last_build(store, n) if args.reuse_build else None
+        if built is None:
+            if store == "embedded":
+                shutil.rmtree(uri, ignore_errors=True)
+            console.print(f"[bold]{store} {n:,}[/]: building")
+            built = build(pool, uri, n)
+        else:
+            console.print(f"[bold]{store} {n:,}[/]: measuring the store built earlier (its build figures reused)")
+        row = {"store": store, "n": n, **built}
         proc = subprocess.run([sys.executable, "-m", "benchmarks.scale_bench", "--measure", uri, str(n),
                                "--queries", str(args.queries),
                                "--pool-zh", str(args.pool_zh), "--pool-other", str(args.pool_other)],
@@ -285,7 +312,7 @@ def print_table(rows: list[dict]) -> None:
     table = Table(title="Scale: store share of each search (query encoding excluded), 2-core CPU")
     cols = ["store", "chunks", "ingest vec/s", "reopen s", "dense p50/p95 ms", "recall@10", "keyword p50/p95 ms",
             "filtered dense / keyword p50/p95 ms", "exact chosen / fallback", "filtered hybrid p50/p95 ms",
-            "upsert→dense ms p50/max", "upsert→keyword ms p50/max", "RSS MB (store)",
+            "upsert→dense ms p50/max", "upsert→keyword ms p50/max", "RSS MB (store; mapped files)",
             "disk MB"]
     for c in cols:
         table.add_column(c, justify="right")
@@ -297,7 +324,8 @@ def print_table(rows: list[dict]) -> None:
                       _pair(r, "hybrid_filtered"),
                       _upsert(r["upsert_to_dense_ms"]),
                       _upsert(r["upsert_to_keyword_ms"]) if "keyword_p50" in r else "n/a",
-                      f"{r['rss_mb']:.0f} (+{r['rss_mb'] - r['rss_before_store_mb']:.0f})",
+                      f"{r['rss_mb']:.0f} (+{r['rss_mb'] - r['rss_before_store_mb']:.0f}; "
+                      f"file {r.get('rss_file_mb', float('nan')):.0f})",
                       f"{r['disk_mb']:.0f}")
     console.print(table)
 

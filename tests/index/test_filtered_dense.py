@@ -76,3 +76,17 @@ def test_the_gather_cache_keeps_to_its_byte_budget(tmp_path, monkeypatch):
     assert [len(rows) for rows, _ in vf._gathered.values()] == [30]
     assert vf._gather(a) is not first
     np.testing.assert_array_equal(vf._gather(a), first)
+
+
+def test_a_gathered_filter_goes_to_exact_search_sooner(tmp_path, monkeypatch):
+    """Rows too many for exact search at first (the ANN runs, falls short, the exact search
+    gathers them); once gathered, the same filter is searched exactly straight away."""
+    monkeypatch.setattr(local_vectors, "GATHER_CACHE_MIN_ROWS", 1)
+    monkeypatch.setattr(local_dense, "OVERFETCH", 1)  # 5 candidates: too few to fill k under the filter
+    monkeypatch.setattr(local_dense, "EXACT_ROWS_PER_CANDIDATE", 1)  # 30 rows > 5 candidates: ANN first
+    monkeypatch.setattr(local_dense, "GATHERED_SPEEDUP", 100)
+    s = _store(tmp_path, monkeypatch)
+    _filtered_matches_exact(s, queries=3)
+    dense = s._open["c"].dense
+    assert (dense.exact_fallbacks, dense.exact_chosen) == (1, 2)
+    s.close()

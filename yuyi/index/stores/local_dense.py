@@ -26,11 +26,15 @@ HNSW_DTYPE = "f16"
 EXACT_MAX = 20_000
 OVERFETCH = 20  # ANN candidates per wanted hit before falling back to exact search under a filter
 # Under a filter, exact search over the rows that pass when there are at most this many per ANN
-# candidate the over-fetch would need: at 100k chunks an ANN search for 765 candidates took 7.1 ms
-# (~9 µs each; usearch widens its expansion to the count) where gathering and searching 8,351
-# float16 rows exactly took 2.7 ms (~0.33 µs a row: 27 rows per candidate cost the same), and the
-# ANN then fell short of k half the time and searched exactly anyway (benchmarks/scale_bench.py).
-EXACT_ROWS_PER_CANDIDATE = 20
+# candidate the over-fetch would need (usearch widens its expansion to the count): an ANN search
+# for 765 candidates took 7.1 ms at 100k chunks and 16.4 ms at 1M (9 and 21 µs a candidate);
+# gathering and searching the rows that pass exactly took 2.7 ms for 8,351 rows and 32 ms for
+# 83,871 (~0.33-0.38 µs a row: 27 and 55 rows per candidate cost the same), and the ANN then fell
+# short of k half the time and searched exactly anyway (benchmarks/scale_bench.py).
+EXACT_ROWS_PER_CANDIDATE = 40
+# … and this many times as many when the filter's rows are already gathered (local_vectors keeps a
+# recurring filter's rows): searching the 83,871 gathered rows took 10.0 ms of the 32.
+GATHERED_SPEEDUP = 3
 
 _blas = None
 
@@ -194,7 +198,8 @@ class DenseIndex:
             return [int(x) for x in m.keys], [1.0 - float(d) for d in m.distances]
         share = len(allowed) / n  # fetch enough candidates for k of them to pass, as far as OVERFETCH allows
         count = min(n, k * OVERFETCH, max(2 * k, int(1.3 * k / share)))
-        if len(allowed) <= count * EXACT_ROWS_PER_CANDIDATE:
+        gathered = self.vectors is not None and self.vectors.gathered(allowed)
+        if len(allowed) <= count * EXACT_ROWS_PER_CANDIDATE * (GATHERED_SPEEDUP if gathered else 1):
             self.exact_chosen += 1
             return exact_allowed(allowed)
         m = index.search(q, count)

@@ -96,13 +96,17 @@ class VectorFile:
         found = search(sub, np.asarray(q, dtype=np.float16), min(n, len(rowids)), "cos", exact=True)
         return rowids[np.asarray(found.keys, dtype=np.int64)]
 
+    def gathered(self, rowids: np.ndarray) -> bool:
+        """Whether this very array's rows are in the gather cache (an exact search is cheaper then)."""
+        hit = self._gathered.get(id(rowids))
+        return hit is not None and hit[0] is rowids
+
     def _gather(self, rowids: np.ndarray) -> np.ndarray:
         """The rows of `rowids`, from the cache when this same array (the store's cached filter
         result) was gathered before."""
-        hit = self._gathered.get(id(rowids))
-        if hit is not None and hit[0] is rowids:
+        if self.gathered(rowids):
             self._gathered.move_to_end(id(rowids))
-            return hit[1]
+            return self._gathered[id(rowids)][1]
         sub = np.take(self.mm, rowids, axis=0)
         if len(rowids) >= GATHER_CACHE_MIN_ROWS and sub.nbytes <= GATHER_CACHE_BYTES:
             self._gathered[id(rowids)] = (rowids, sub)  # the array is held, so its id is not reused
