@@ -13,7 +13,7 @@ text "a。b", keyword tokens tokens(a) + tokens(b), vector normalise(v_a + v_b),
 category c0..c19 and year 2000..2024 by i, ACL: every fifth chunk is shared with one of
 g0..g2, the rest public. Queries: held-out texts of the same sources, encoded as queries.
 
-Usage: python -m benchmarks.scale_bench [--sizes 100000,1000000] [--reuse-build]
+Usage: python -m benchmarks.scale_bench [--sizes 100000,1000000] [--reuse-build] [--expansion-search 160]
        [--milvus milvus-lite=milvus://127.0.0.1:PORT --milvus milvus-2.3.5=milvus://… --milvus-sizes 100000]
 """
 
@@ -137,14 +137,18 @@ def build(pool: Pool, uri: str, n: int) -> dict:
     return {"write_s": write_s, "index_s": index_s, "vectors_per_s": n / (write_s + index_s)}
 
 
-def measure(pool: Pool, uri: str, n: int, queries: int) -> dict:
-    """Runs in a fresh process: everything a serving process would see."""
+def measure(pool: Pool, uri: str, n: int, queries: int, expansion: int | None = None) -> dict:
+    """Runs in a fresh process: everything a serving process would see. `expansion`: search the
+    embedded store's HNSW graph at this expansion instead of the one saved with it."""
     out: dict = {"rss_before_store_mb": rss_mb()}  # imports, text analysers, the pool
     t0 = time.perf_counter()
     st = open_store(uri)
     local = hasattr(st, "snapshot")
     keyword = local or st.get_meta("scale").get("search_defaults", {}).get("mode") != "dense"
     st.dense_search("scale", pool.qvecs[0], 10)
+    graph = getattr(getattr(st, "_open", {}).get("scale"), "dense", None)
+    if expansion and graph is not None and graph.index is not None:
+        graph.index.expansion_search = expansion
     if keyword:
         st.keyword_search("scale", pool.tokens[0], 10)
     out["reopen_s"] = time.perf_counter() - t0
@@ -265,13 +269,16 @@ def main() -> None:
     ap.add_argument("--pool-other", type=int, default=3_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--data-dir")
+    ap.add_argument("--expansion-search", type=int,
+                    help="search the embedded stores' HNSW graphs at this expansion instead of their saved one")
     ap.add_argument("--reuse-build", action="store_true",
                     help="measure the stores an earlier run built (artifacts/scale) again, with that build's figures")
     ap.add_argument("--measure", nargs=2, metavar=("URI", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     pool = Pool(data_dir(args.data_dir), args.pool_zh, args.pool_other, args.queries)
     if args.measure:
-        print("RESULT " + json.dumps(measure(pool, args.measure[0], int(args.measure[1]), args.queries)))
+        print("RESULT " + json.dumps(measure(pool, args.measure[0], int(args.measure[1]), args.queries,
+                                             args.expansion_search)))
         return
     console.print(f"pool: {len(pool.texts):,} real texts ({', '.join(sorted(set(pool.lang)))}), "
                   f"{len(pool.qtexts)} held-out queries")
@@ -289,9 +296,10 @@ def main() -> None:
             built = build(pool, uri, n)
         else:
             console.print(f"[bold]{store} {n:,}[/]: measuring the store built earlier (its build figures reused)")
-        row = {"store": store, "n": n, **built}
+        row = {"store": store, "n": n, **built, "expansion_search": args.expansion_search}
         proc = subprocess.run([sys.executable, "-m", "benchmarks.scale_bench", "--measure", uri, str(n),
                                "--queries", str(args.queries),
+                               *(["--expansion-search", str(args.expansion_search)] if args.expansion_search else []),
                                "--pool-zh", str(args.pool_zh), "--pool-other", str(args.pool_other)],
                               capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
                               cwd=Path(__file__).resolve().parent.parent)

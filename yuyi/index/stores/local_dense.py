@@ -15,8 +15,11 @@ from yuyi.index.stores.local_vectors import VectorFile
 from yuyi.index.stores.usearch_loader import usearch_index
 
 # usearch's defaults (16 links, expansion 64) gave recall@10 0.96 on real e5 vectors; these
-# reach ~0.99 while queries stay around a millisecond.
-HNSW = {"connectivity": 32, "expansion_add": 128, "expansion_search": 128}
+# reach ~0.99 at 100k while queries stay around a millisecond. At 1M chunks (the scale bench's)
+# search expansion 128 gave recall@10 0.947 at dense p95 ~5.0 ms, 160 gave 0.958 at 4.8-5.0 ms,
+# 200 gave 0.973 at 5.6-6.3 ms; 16 links / expansion 64 built 3x faster but reached only 0.924
+# even at search expansion 384 (benchmarks/hnsw_variants.py, docs/small-and-fast.md).
+HNSW = {"connectivity": 32, "expansion_add": 128, "expansion_search": 160}
 # Vectors in the graph as float16 (new collections; older ones record none and stay f32): on
 # 50k real e5 vectors (benchmarks/hnsw_variants.py) recall@10 0.987 vs 0.983, builds 1.23x faster,
 # queries 1.4x faster, 44 % less memory. int8 lost recall (0.83).
