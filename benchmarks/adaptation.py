@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import data_root, machine, p50_p95_ms, print_table
+from benchmarks.common import cpu_line, data_root, machine, p50_p95_ms, print_table
 from yuyi.collection import open_collection
 from yuyi.evaluate.ranker_tune import learn_ranker
 from yuyi.evaluate.retrieval import qrels_metrics
@@ -238,8 +238,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     m = machine()
-    print_table(f"Adaptation on held-out queries · {enc.name} ({getattr(enc, 'backend', '')}) · "
-                f"{m['cpu']}, {m['cores']} cores, {' '.join(m['flags'])}",
+    print_table(f"Adaptation on held-out queries · {enc.name} ({getattr(enc, 'backend', '')}) · {cpu_line()}",
                 ["split", "row", "nDCG@10", "Δ points", "gate", "train s", "+ms p50 / p95", "why"], all_rows)
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": m, "rows": all_rows}, ensure_ascii=False, indent=1))

@@ -22,8 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.common import data_root
-from yuyi.evaluate.measure import machine
+from benchmarks.common import cpu_line, data_root
 from yuyi.evaluate.qa import load_qa_retrieval
 from yuyi.models import load_encoder
 
@@ -48,9 +47,8 @@ def main() -> None:
     root = data_root(args.data_dir)
     model = load_encoder("multilingual-e5-small", backend="torch").model
     int8 = load_encoder("multilingual-e5-small", backend="onnx-int8")
-    m = machine()
-    table = Table(title=f"e5-small passages/s, batch {args.batch}, {m['cpu']}, {m['cores']} cores, "
-                        f"{' '.join(m['flags'])}, torch threads {torch.get_num_threads()}")
+    table = Table(title=f"e5-small passages/s, batch {args.batch}, {cpu_line()}, "
+                        f"torch threads {torch.get_num_threads()}")
     for c in ("set", "passages", "mean chars", "torch fp32", "torch bf16", "onnx-int8", "bf16 / fp32",
               "bf16 / int8", "cosine bf16-fp32 min"):
         table.add_column(c, justify="right")

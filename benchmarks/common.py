@@ -11,12 +11,18 @@ from rich.table import Table
 
 from yuyi.config import data_dir
 from yuyi.evaluate.bench_serve import free_port, start_server
-from yuyi.evaluate.measure import machine, p50_p95_ms, peak_rss_mb, percentile, rss_mb
+from yuyi.evaluate.measure import machine, p50_p95_ms, peak_rss_mb, percentile, rss_file_mb, rss_mb
 
-__all__ = ["data_root", "free_port", "machine", "p50_p95_ms", "peak_rss_mb", "percentile", "print_table", "rss_mb",
-           "start_server"]
+__all__ = ["cpu_line", "data_root", "free_port", "machine", "p50_p95_ms", "peak_rss_mb", "percentile", "print_table",
+           "rss_file_mb", "rss_mb", "start_server"]
 
 console = Console(width=200)
+
+
+def cpu_line() -> str:
+    """This machine for a table title: CPU, cores and the speed-deciding flags."""
+    m = machine()
+    return f"{m['cpu']}, {m['cores']} cores, {' '.join(m['flags'])}"
 
 
 def data_root(explicit: str | None = None) -> Path:

@@ -16,9 +16,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.common import data_root
+from benchmarks.common import cpu_line, data_root
 from benchmarks.scale_bench import Pool
-from yuyi.evaluate.measure import machine
 
 BUILDS = "f32:32:128,f32:16:64,f16:32:128,f16:16:64,f16:16:48,bf16:16:64,i8:16:64"
 
@@ -29,11 +28,6 @@ def builds(spec: str) -> list[tuple[str, int, int]]:
         dtype, conn, ef_add = item.split(":")
         out.append((dtype, int(conn), int(ef_add)))
     return out
-
-
-def cpu_line() -> str:
-    m = machine()
-    return f"{m['cpu']}, {m['cores']} cores, {' '.join(m['flags'])}"
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.common import p50_p95_ms, rss_mb
+from benchmarks.common import p50_p95_ms, rss_file_mb, rss_mb
 from yuyi.config import data_dir
 from yuyi.index import open_store
 from yuyi.index.stores.base import ChunkRecord, DocumentState
@@ -146,9 +146,9 @@ def measure(pool: Pool, uri: str, n: int, queries: int, expansion: int | None = 
     local = hasattr(st, "snapshot")
     keyword = local or st.get_meta("scale").get("search_defaults", {}).get("mode") != "dense"
     st.dense_search("scale", pool.qvecs[0], 10)
-    graph = getattr(getattr(st, "_open", {}).get("scale"), "dense", None)
-    if expansion and graph is not None and graph.index is not None:
-        graph.index.expansion_search = expansion
+    dense_index = getattr(getattr(st, "_open", {}).get("scale"), "dense", None)  # the embedded store's
+    if expansion and dense_index is not None and dense_index.index is not None:
+        dense_index.index.expansion_search = expansion
     if keyword:
         st.keyword_search("scale", pool.tokens[0], 10)
     out["reopen_s"] = time.perf_counter() - t0
@@ -174,7 +174,6 @@ def measure(pool: Pool, uri: str, n: int, queries: int, expansion: int | None = 
                 run(v, toks)
                 lat.append(time.perf_counter() - t)
             out[f"{leg}_filtered_p50"], out[f"{leg}_filtered_p95"] = p50_p95_ms(lat)
-        dense_index = getattr(getattr(st, "_open", {}).get("scale"), "dense", None)
         fallbacks = getattr(dense_index, "exact_fallbacks", None)
         chosen = getattr(dense_index, "exact_chosen", 0)
         lat = []
@@ -242,13 +241,6 @@ def last_build(store: str, n: int) -> dict | None:
     if not rows:
         return None
     return {k: rows[-1][k] for k in ("write_s", "index_s", "vectors_per_s")}
-
-
-def rss_file_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssFile:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def disk_mb(uri: str) -> float:

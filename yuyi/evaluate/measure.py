@@ -32,6 +32,11 @@ def rss_mb(pid: int | None = None) -> float:
     return _status(pid, "VmRSS:")
 
 
+def rss_file_mb(pid: int | None = None) -> float:
+    """Of the resident memory, the mapped file pages (page cache: shared, reclaimable)."""
+    return _status(pid, "RssFile:")
+
+
 def peak_rss_mb(pid: int | None = None) -> float:
     """Peak resident memory (MB) of this process or `pid` so far (VmHWM)."""
     return _status(pid, "VmHWM:")
