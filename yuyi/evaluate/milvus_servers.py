@@ -65,7 +65,9 @@ class MilvusServer:
     """A Milvus 2.3.5 standalone server on free loopback ports; `start()` again after `kill()`
     restarts it on the same data and ports."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, config: dict[str, object] | None = None) -> None:
+        """`config`: milvus.yaml keys to override (dotted, e.g. `proxy.timeTickInterval`)."""
+        self.config = dict(config or {})
         self.binary = shutil.which("milvus-server") or str(Path(sys.executable).parent / "milvus-server")
         if not Path(self.binary).exists():
             raise ServerUnavailable("milvus==2.3.5 is not installed (pip install -e '.[dev]' installs it)")
@@ -80,6 +82,8 @@ class MilvusServer:
         args = [self.binary, "--data", str(self.data)]
         for name, port in self.ports.items():
             args += [f"--{name}-port", str(port)]
+        for key, value in self.config.items():
+            args += ["--extra-config", f"{key}={value}"]
         log = self.root / "server.log"
         with log.open("ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
