@@ -67,10 +67,11 @@ load: setup
 # Fast inference (issue 11): backends side by side, INT8 recipes, serving latency and RSS,
 # ingest speed; gpu-bench only where a CUDA GPU is visible.
 fast: setup
-	YUYI_DATA_DIR=$(DATA_DIR) $(VENV)/bin/yuyi bench backends --backends torch,onnx,onnx-int8 --out $(RESULTS)/backends.json
+	YUYI_DATA_DIR=$(DATA_DIR) $(VENV)/bin/yuyi bench backends --backends torch,onnx,onnx-int8,openvino --out $(RESULTS)/backends.json
 	$(VENV)/bin/yuyi bench serve --trimmed --out $(RESULTS)/serve.json
 	$(BENCH).int8_variants
-	$(BENCH).ingest_speed
+	$(BENCH).int8_static
+	$(BENCH).ingest_speed --backends onnx-int8,openvino
 
 gpu-bench: setup
 	$(BENCH).gpu_bench

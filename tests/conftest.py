@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # is heavy when it loads a real model, trains, starts a real server or browser: marked here by
 # the fixtures it uses, or by `pytestmark = pytest.mark.heavy` / `@pytest.mark.heavy`.
 HEAVY_FIXTURES = {"e5", "use_model", "trained_reranker", "milvus_server_handle", "milvus_server",
-                  "milvus_lite_server", "own_server", "server", "auth_server", "int8", "bundle", "export_dir"}
+                  "milvus_lite_server", "own_server", "server", "auth_server", "int8", "bundle", "export_dir", "ov"}
 HEAVY_PARAMS = ("milvus",)  # a parametrized store backend that is a real Milvus server or file
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 DEFAULT_BACKEND = "onnx-int8"  # serving, indexing, search, embed: parity measured in `yuyi bench backends`
 REFERENCE_BACKEND = "torch"  # eval and export measure the model as published
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")  # what can run a model (yuyi.models.encoder)
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,8 @@ class Setting:
 
 SETTINGS = {s.name: s for s in (
     Setting("store", "where collections live: a directory, a .db file (Milvus Lite) or milvus://host:19530"),
-    Setting("backend", "what runs models: torch, onnx or onnx-int8 (default onnx-int8; eval/export: torch)",
-            ("torch", "onnx", "onnx-int8")),
+    Setting("backend", "what runs models: torch, onnx, onnx-int8 or openvino (bf16 on CPUs with AMX/AVX512-BF16; "
+            "the openvino extra) (default onnx-int8; eval/export: torch)", BACKENDS),
     Setting("cache_dir", "materialised models and embedding caches"),
     Setting("data_dir", "the evaluation datasets (default ../shared/data)"),
     Setting("model_source", "auto, offline (bundled packages only) or hub", ("auto", "offline", "hub")),

@@ -26,7 +26,8 @@ def _effective(name: str, default: str | Callable[[], str]) -> str:
 
 
 BACKEND = typer.Option(None, "--backend",
-                       help="What runs the model: torch, onnx or onnx-int8 (exported once, then cached). "
+                       help="What runs the model: torch, onnx, onnx-int8 or openvino (bf16 on CPUs with AMX: fastest "
+                            "for indexing long text; `pip install 'yuyi[openvino]'`) (exported once, then cached). "
                             "MODEL@BACKEND says the same; YUYI_BACKEND sets it for every command.",
                        show_default=_effective("backend",
                                                f"{DEFAULT_BACKEND}; {REFERENCE_BACKEND} for eval and export"))

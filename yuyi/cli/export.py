@@ -14,7 +14,9 @@ from yuyi.cli.common import DATA_DIR, STORE, console, err_console
 
 def export(
     model: str = typer.Argument(None, help="Catalog name, hub id or local sentence-transformers directory."),
-    fmt: str = typer.Option("onnx-int8", "--format", help="onnx (fp32) or onnx-int8."),
+    fmt: str = typer.Option("onnx-int8", "--format",
+                            help="onnx (fp32), onnx-int8, or openvino (the plain graph OpenVINO runs; "
+                                 "not for --reranker)."),
     out: str = typer.Option(..., "--out", "-o", help="Directory to write (must be new or empty)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
     data_dir: str = DATA_DIR,
@@ -44,6 +46,10 @@ def export(
         raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if reranker:
         return _reranker(model, fmt, out, overwrite, data_dir)
+    if fmt == "openvino":  # a missing package says so before the export
+        from yuyi.models.openvino_encoder import openvino_core
+
+        openvino_core()
     _check_files(trim_vocab)
     with err_console.status(f"loading {model} (torch)…"):
         reference = load_encoder(model, backend="torch")

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from yuyi.config import BACKENDS
 from yuyi.errors import InputError
 from yuyi.models.registry import ModelSpec
 from yuyi.text.normalize import check_unicode
 
 PROGRESS_THRESHOLD = 512  # show a progress bar from this many texts on
 KINDS = ("query", "passage")
-BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 def loadable_backend(backend: str | None) -> str | None:

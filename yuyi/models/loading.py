@@ -99,7 +99,7 @@ def pull(name: str) -> Path | str:
 
 def load_encoder(name: str | None = None, device: str | None = None, backend: str | None = None) -> Encoder:
     """Load a model by catalog name, alias, hub id or local directory (sentence-transformers, or
-    an ONNX export). `backend`: torch, onnx or onnx-int8 (default `YUYI_BACKEND`, else torch);
+    an ONNX export). `backend`: torch, onnx, onnx-int8 or openvino (default `YUYI_BACKEND`, else torch);
     `NAME@BACKEND` says the same in one string (as `yuyi eval --model` takes it)."""
     name, backend = split_backend(name or DEFAULT_MODEL, backend)
     check_device(device)
@@ -183,6 +183,10 @@ def _load_onnx(name: str, backend: str, device: str | None) -> Encoder:
         return _load_offline(spec, device)
     from yuyi.models.onnx_export import RECIPE
 
+    if backend == "openvino":  # a missing package says so before a minute of exporting
+        from yuyi.models.openvino_encoder import openvino_core
+
+        openvino_core()
     target = onnx_dir(name, backend)
     stamp = _weights_stamp(Path(name).expanduser()) if spec is None else None
     if _recipe(target) < RECIPE or _manifest_value(target, "source_stamp") != stamp:
@@ -224,7 +228,13 @@ def _recipe(directory: Path) -> int:
 def _load_onnx_dir(path: Path, device: str | None) -> Encoder:
     from yuyi.models.onnx_encoder import OnnxEncoder, read_manifest
 
-    return OnnxEncoder(path, onnx_spec(read_manifest(path)), device=device)
+    manifest = read_manifest(path)
+    if manifest["format"] == "openvino":
+        from yuyi.models.openvino_encoder import OpenVinoEncoder, openvino_core
+
+        openvino_core()  # a missing package says so before anything is exported or loaded
+        return OpenVinoEncoder(path, onnx_spec(manifest), device=device)
+    return OnnxEncoder(path, onnx_spec(manifest), device=device)
 
 
 def onnx_spec(manifest: dict) -> ModelSpec:

@@ -21,7 +21,8 @@ from yuyi.models.encoder import Encoder
 from yuyi.models.registry import ModelSpec
 
 MANIFEST = "yuyi_onnx.json"
-FORMATS = ("onnx", "onnx-int8")
+ORT_FORMATS = ("onnx", "onnx-int8")  # run by onnxruntime (encoders and rerankers)
+FORMATS = (*ORT_FORMATS, "openvino")  # `yuyi export --format`: openvino runs the plain graph (openvino_encoder)
 
 
 LEAN_CHARS = 2000  # a batch up to this many characters (queries) goes through the lean tokenizer

@@ -68,7 +68,12 @@ def export_onnx(encoder, out: str | Path, fmt: str = "onnx-int8", overwrite: boo
 
 
 def finish_graph(model, raw: Path, dst: Path, fmt: str) -> None:
-    """Fuse (onnxruntime's optimiser), then quantise for onnx-int8; `raw` is consumed."""
+    """Fuse (onnxruntime's optimiser), then quantise for onnx-int8; openvino keeps the plain
+    graph. `raw` is consumed."""
+    if fmt == "openvino":  # the plain graph: OpenVINO fuses on its own and cannot read onnxruntime's fused ops
+        raw.rename(dst)
+        externalise(dst)
+        return
     fp32 = raw.with_name(raw.stem + "_fp32.onnx")
     _optimise(model, raw, fp32)
     raw.unlink()
@@ -194,6 +199,17 @@ def _optimise(model, src: Path, dst: Path) -> None:
         shutil.copy(src, dst)
 
 
+def kept_in_fp32(graph, layers: int) -> list[str]:
+    """The nodes INT8 leaves alone: MatMuls of two activations, the first half of the layers'
+    feed-forward down-projections, and every lookup but the word embedding's."""
+    weights = {i.name for i in graph.initializer}
+    inputs = {i.name for i in graph.input}
+    sensitive = tuple(f"layer.{i}/output/dense/MatMul" for i in range(layers // 2))
+    return [n.name for n in graph.node
+            if (n.op_type == "MatMul" and (n.input[1] not in weights or n.name.endswith(sensitive)))
+            or (n.op_type == "Gather" and not (n.input[0] in weights and n.input[1] in inputs))]
+
+
 def _quantise(src: Path, dst: Path, layers: int) -> None:
     """Weights only: MatMuls with a constant second input, and the token-id embedding lookup."""
     import logging
@@ -201,13 +217,7 @@ def _quantise(src: Path, dst: Path, layers: int) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    graph = onnx.load(str(src), load_external_data=False).graph
-    weights = {i.name for i in graph.initializer}
-    inputs = {i.name for i in graph.input}
-    sensitive = tuple(f"layer.{i}/output/dense/MatMul" for i in range(layers // 2))
-    skip = [n.name for n in graph.node
-            if (n.op_type == "MatMul" and (n.input[1] not in weights or n.name.endswith(sensitive)))
-            or (n.op_type == "Gather" and not (n.input[0] in weights and n.input[1] in inputs))]
+    skip = kept_in_fp32(onnx.load(str(src), load_external_data=False).graph, layers)
     root, level = logging.getLogger(), logging.getLogger().level
     root.setLevel(logging.ERROR)  # its "consider pre-processing" warning is advice for image models
     try:

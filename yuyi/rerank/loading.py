@@ -9,7 +9,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from yuyi.errors import ModelUnavailableError
+from yuyi.errors import InputError, ModelUnavailableError
 from yuyi.models.loading import _in_hub_cache, check_device, hub_reachable, source_kind, split_backend
 from yuyi.rerank.catalog import RerankerSpec, custom_reranker, find_reranker, get_reranker_spec
 from yuyi.rerank.onnx_reranker import MANIFEST as ONNX_MANIFEST
@@ -35,7 +35,6 @@ def reranker_verdict(name: str) -> dict:
 def check_adoptable(name: str, force: bool = False, flag: str = "--force-rerank") -> dict:
     """Refuse to serve (or store as a collection's default) a reranker that held-out data found
     worse than retrieval alone: one clear line naming `flag`, which `force` stands for."""
-    from yuyi.errors import InputError
 
     verdict = reranker_verdict(name)
     if verdict["recommended"] is False and not force:
@@ -51,6 +50,8 @@ def load_reranker(name: str, device: str | None = None, backend: str | None = No
     if not isinstance(name, str) or not name.strip():
         raise ModelUnavailableError("a reranker name or directory is needed")
     name, backend = split_backend(name, backend, default="torch")  # rerankers: torch unless asked
+    if backend == "openvino":
+        raise InputError("rerankers run on torch, onnx or onnx-int8; the openvino backend is for embedding models")
     check_device(device)
     kind, local = source_kind(name, backend, ONNX_MANIFEST), Path(name).expanduser()
     if kind in ("onnx-dir", "export", "dir"):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from yuyi.errors import InputError, ModelUnavailableError
-from yuyi.models.onnx_encoder import FORMATS  # one list of export formats for encoders and rerankers
+from yuyi.models.onnx_encoder import ORT_FORMATS  # the onnxruntime export formats encoders and rerankers share
 from yuyi.rerank.catalog import RerankerSpec
 from yuyi.rerank.reranker import Reranker
 
@@ -26,8 +26,8 @@ def export_reranker(reranker, out: str | Path, fmt: str = "onnx-int8", overwrite
     """Write model.onnx, tokenizer.json and the manifest for a torch `CrossEncoderReranker`."""
     from yuyi.models.onnx_export import finish_graph, save_tokenizer, staged
 
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt not in ORT_FORMATS:
+        raise InputError(f"a reranker exports as {' or '.join(ORT_FORMATS)}, not {fmt!r}")
     model = getattr(reranker, "model", None)
     if model is None or getattr(model, "tokenizer", None) is None:
         raise InputError(f"{reranker.name} is not a torch cross-encoder; only those can be exported")

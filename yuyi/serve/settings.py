@@ -34,13 +34,13 @@ def default_model_threads(backend: str | None = None) -> int:
     for that, see OnnxEncoder): on 2 cores, demo hybrid search from one client 11.9/14.2 ms p50/p95
     vs 15.0/17.7 with one thread; 8 clients 91 vs 90 req/s."""
     cores = os.cpu_count() or 2
-    return cores if backend in ("onnx", "onnx-int8") else max(1, cores - 1)
+    return cores if backend in ("onnx", "onnx-int8", "openvino") else max(1, cores - 1)
 
 
 @dataclass
 class ServeSettings:
     model: str | None = None
-    backend: str | None = None  # torch, onnx, onnx-int8 (None: YUYI_BACKEND, else onnx-int8)
+    backend: str | None = None  # torch, onnx, onnx-int8, openvino (None: YUYI_BACKEND, else onnx-int8)
     device: str | None = None
     store: str | None = None
     api_keys: dict[str, ApiKey] = field(default_factory=dict)  # empty: no auth (local/dev use)
