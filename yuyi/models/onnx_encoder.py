@@ -92,8 +92,10 @@ class FastTokenizer:
 
 
 def model_mb(directory: str | Path) -> float:
-    """Size of an export's graph and weights files (`model.onnx` and `model.onnx.data`)."""
-    return sum(p.stat().st_size for p in Path(directory).glob("model.onnx*")) / 2**20
+    """Size of an export's graph and weights files (`model.onnx` and `model.onnx.data`; openvino:
+    `model.xml` and `model.bin`)."""
+    files = [p for pattern in ("model.onnx*", "model.xml", "model.bin") for p in Path(directory).glob(pattern)]
+    return sum(p.stat().st_size for p in files) / 2**20
 
 
 def read_manifest(directory: Path) -> dict:

@@ -5,8 +5,8 @@ Why a second runtime: on long passages the encoder is ~90 % of `yuyi index`, and
 INT8 kernels gain little there over torch fp32 on a CPU with strong fp32 units. On an Intel Xeon
 with AMX, `yuyi index --backend openvino` took 2.0-2.2x less time than `onnx-int8` on the
 CMRC2018 / JSQuAD / KorQuAD contexts (2.6-2.7x txtai), and encoded short queries at batch 32
-2.97x faster than torch fp32 with the same Tatoeba and QA scores (docs/small-and-fast.md). It
-holds fp32 weights (~620 MB resident against INT8's ~60), single queries stay faster on
+2.6-3.0x faster than torch fp32 with the same Tatoeba and QA scores (docs/small-and-fast.md). It
+holds ~205 MB (fp16 IR weights, mapped) against INT8's ~60, single queries stay faster on
 `onnx-int8`, and a CPU without bf16 units runs it in fp32, which is not expected to beat INT8
 there (not measured on such a CPU here; it says so when it loads), so it is an extra
 (`yuyi[openvino]`), not the default. The graph is the plain ONNX export (OpenVINO does its own fusions; it cannot
