@@ -4,7 +4,7 @@ CPU has native bf16 matrix units (AMX-BF16, AVX512-BF16), else fp32.
 Why a second runtime: on long passages the encoder is ~90 % of `yuyi index`, and onnxruntime's
 INT8 kernels gain little there over torch fp32 on a CPU with strong fp32 units. On an Intel Xeon
 with AMX, `yuyi index --backend openvino` took 2.0-2.2x less time than `onnx-int8` on the
-CMRC2018 / JSQuAD / KorQuAD contexts (2.6-2.7x txtai), and encoded short queries at batch 32
+CMRC2018 / JSQuAD / KorQuAD contexts (2.4-2.7x txtai), and encoded short queries at batch 32
 2.6-3.0x faster than torch fp32 with the same Tatoeba and QA scores (docs/small-and-fast.md). It
 holds ~205 MB (fp16 IR weights, mapped) against INT8's ~60, single queries stay faster on
 `onnx-int8`, and a CPU without bf16 units runs it in fp32, which is not expected to beat INT8
