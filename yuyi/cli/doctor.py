@@ -27,7 +27,7 @@ USES = {
     "integrations": "LangChain and LlamaIndex retrievers / vector stores",
     "detect": "lingua for Han-only text (Chinese or Japanese?); without it script rules decide",
     "openvino": "--backend openvino: the encoder in bf16 on CPUs with AMX / AVX512-BF16 (2-3x faster indexing of "
-                "long text there than onnx-int8); fp32 elsewhere, where it gains nothing",
+                "long text there than onnx-int8); fp32 elsewhere, with a warning (onnx-int8 is likely faster there)",
     "kiwi": "Korean morphemes for BM25 (ko_analyzer='kiwi'); the default syllable bigrams need nothing",
     "fugashi": "the alternative Japanese analyzer (ja_analyzer='fugashi')",
 }

@@ -230,9 +230,8 @@ def _load_onnx_dir(path: Path, device: str | None) -> Encoder:
 
     manifest = read_manifest(path)
     if manifest["format"] == "openvino":
-        from yuyi.models.openvino_encoder import OpenVinoEncoder, openvino_core
+        from yuyi.models.openvino_encoder import OpenVinoEncoder
 
-        openvino_core()  # a missing package says so before anything is exported or loaded
         return OpenVinoEncoder(path, onnx_spec(manifest), device=device)
     return OnnxEncoder(path, onnx_spec(manifest), device=device)
 

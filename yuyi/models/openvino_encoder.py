@@ -9,9 +9,9 @@ CMRC2018 / JSQuAD / KorQuAD contexts (2.4-2.7x txtai), and encoded short queries
 holds ~205 MB (fp16 IR weights, mapped) against INT8's ~60, single queries stay faster on
 `onnx-int8`, and a CPU without bf16 units runs it in fp32, which is not expected to beat INT8
 there (not measured on such a CPU here; it says so when it loads), so it is an extra
-(`yuyi[openvino]`), not the default. The graph is the plain ONNX export (OpenVINO does its own fusions; it cannot
-read onnxruntime's fused operators), with the same tokenizer, batching and pooling as
-`OnnxEncoder`: only the session differs.
+(`yuyi[openvino]`), not the default. The graph is the plain traced export saved as OpenVINO IR
+(OpenVINO does its own fusions; it cannot read onnxruntime's fused operators), with the same
+tokenizer, batching and pooling as `OnnxEncoder`: only the session differs.
 """
 
 from __future__ import annotations

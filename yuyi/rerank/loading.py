@@ -35,7 +35,6 @@ def reranker_verdict(name: str) -> dict:
 def check_adoptable(name: str, force: bool = False, flag: str = "--force-rerank") -> dict:
     """Refuse to serve (or store as a collection's default) a reranker that held-out data found
     worse than retrieval alone: one clear line naming `flag`, which `force` stands for."""
-
     verdict = reranker_verdict(name)
     if verdict["recommended"] is False and not force:
         raise InputError(f"reranker {name} is marked not recommended ({verdict['why']}): using it would make search "
