@@ -31,7 +31,6 @@ import numpy as np
 
 from benchmarks.common import cpu_line, data_root, print_table
 from yuyi.evaluate.bench_backends import short_queries, single_p50_ms, throughput
-from yuyi.evaluate.bitext import bitext_scores, load_tatoeba
 from yuyi.evaluate.datasets import load_task
 from yuyi.evaluate.qa import load_qa_retrieval
 from yuyi.export.parity import quality_scores
@@ -51,23 +50,11 @@ def calibration_texts(root: Path, n: int) -> list[str]:
 
 
 class Reader:
-    """onnxruntime's calibration reader: the texts tokenised and fed in small padded batches."""
+    """onnxruntime's calibration reader: the texts in the runs the exported encoder itself makes
+    (its tokenizer, window and length batching), a few texts a run."""
 
     def __init__(self, directory: Path, texts: list[str], batch: int = 4) -> None:
-        from tokenizers import Tokenizer
-
-        tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        tok.enable_truncation(512)
-        encs = tok.encode_batch(texts)
-        self.feeds = []
-        for i in range(0, len(encs), batch):
-            part = encs[i: i + batch]
-            width = max(len(e.ids) for e in part)
-            ids = np.ones((len(part), width), dtype=np.int64)
-            mask = np.zeros((len(part), width), dtype=np.int64)
-            for r, e in enumerate(part):
-                ids[r, : len(e.ids)], mask[r, : len(e.ids)] = e.ids, 1
-            self.feeds.append({"input_ids": ids, "attention_mask": mask})
+        self.feeds = [feed for _, feed in load_encoder(str(directory)).feeds(texts, batch)]
         self.it = iter(self.feeds)
 
     def get_next(self):
@@ -141,11 +128,6 @@ def static_variant(src: Path, out: Path, reader: Reader, everything: bool) -> Pa
     return out
 
 
-def tatoeba(enc, root: Path) -> dict[str, float]:
-    return {f"tatoeba-{lang} top-1": round(bitext_scores(enc, *load_tatoeba(lang, root, 500))["cjk_to_en"], 4)
-            for lang in ("cmn", "jpn", "kor")}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calibration", type=int, default=192, help="calibration texts")
@@ -186,7 +168,7 @@ def main() -> None:
             row.append(round(len(texts) / (time.perf_counter() - t0), 1))
             ref.setdefault(s, vec)
             row.append(round(float((vec * ref[s]).sum(1).min()), 4))
-        q = quality_scores(enc, root, 500) if args.qa else tatoeba(enc, root)
+        q = quality_scores(enc, root, 500, qa=args.qa)
         row += [q.get(k, "-") for k in sorted(q)]
         rows.append(row)
         print(row, flush=True)

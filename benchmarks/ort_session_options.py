@@ -23,20 +23,9 @@ from yuyi.models import load_encoder
 
 
 def feeds(encoder, texts: list[str], kind: str, batch: int) -> list[dict[str, np.ndarray]]:
-    """The padded id/mask batches the encoder itself would run (its tokenizer, prompt, lengths)."""
+    """The runs the encoder itself makes for these texts (its prompt, tokenizer and batching)."""
     prompt = encoder.spec.prompt(kind) or ""
-    ids = [e.ids[: encoder.max_tokens] for e in encoder.tokenizer.encode_batch([prompt + t for t in texts])]
-    ids.sort(key=len)
-    out = []
-    for i in range(0, len(ids), batch):
-        part = ids[i: i + batch]
-        width = max(map(len, part))
-        x = np.ones((len(part), width), dtype=np.int64)
-        m = np.zeros_like(x)
-        for r, row in enumerate(part):
-            x[r, : len(row)], m[r, : len(row)] = row, 1
-        out.append({"input_ids": x, "attention_mask": m})
-    return out
+    return [feed for _, feed in encoder.feeds([prompt + t for t in texts], batch)]
 
 
 def session(path: str, threads: int, arena: bool):

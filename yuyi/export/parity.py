@@ -39,8 +39,10 @@ def parity_vectors(encoder: Encoder, sentences: list[str]) -> np.ndarray:
     return np.concatenate([encoder.encode(sentences, kind=k) for k in ("query", "passage")])
 
 
-def quality_scores(encoder: Encoder, data_dir: str | Path | None = None, limit: int | None = 300) -> dict[str, float]:
-    """Tatoeba CJK→English top-1 and dense QA retrieval nDCG@10 (sets missing here are left out)."""
+def quality_scores(encoder: Encoder, data_dir: str | Path | None = None, limit: int | None = 300,
+                   qa: bool = True) -> dict[str, float]:
+    """Tatoeba CJK→English top-1 and (`qa`) dense QA retrieval nDCG@10, which encodes whole
+    corpora (sets missing here are left out)."""
     from yuyi.evaluate.bitext import bitext_scores, load_tatoeba
     from yuyi.evaluate.runner import EmbeddingCache, run_task
 
@@ -51,7 +53,7 @@ def quality_scores(encoder: Encoder, data_dir: str | Path | None = None, limit: 
         except (FileNotFoundError, OSError):
             continue
         out[f"tatoeba-{lang} top-1"] = round(bitext_scores(encoder, cjk, eng)["cjk_to_en"], 4)
-    for task in QA_SETS:
+    for task in QA_SETS if qa else ():
         r = run_task(encoder, task, data_dir, limit, EmbeddingCache(None))
         if not r.skipped:
             out[f"{task} ndcg@10"] = round(r.metrics["ndcg@10"], 4)

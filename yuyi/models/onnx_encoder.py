@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,13 +183,20 @@ class OnnxEncoder(Encoder):
         return [len(e.ids) for e in encodings]
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        out = np.empty((len(texts), self.manifest["dim"]), dtype=np.float32)
+        for rows, feed in self.feeds(texts, batch_size):
+            out[rows] = self._session.run(None, feed)[0]
+        return out
+
+    def feeds(self, texts: list[str], batch_size: int) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """The model runs for `texts` (prompts already added), one at a time: each run's positions
+        in `texts` and its padded `input_ids` / `attention_mask`, texts of similar length together."""
         cached = self._last
         self._last = None
         encodings = cached[1] if cached is not None and cached[0] == texts else self._tok.encode_batch(texts)
         window = self.max_tokens
         ids = [e.ids if len(e.ids) <= window else self._truncate(e.ids, window) for e in encodings]
         order = np.argsort([len(x) for x in ids], kind="stable")  # length buckets
-        out = np.empty((len(ids), self.manifest["dim"]), dtype=np.float32)
         for rows in _token_batches([len(ids[i]) for i in order], order, batch_size):
             width = len(ids[rows[-1]])
             input_ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
@@ -196,8 +204,7 @@ class OnnxEncoder(Encoder):
             for r, i in enumerate(rows):
                 input_ids[r, : len(ids[i])] = ids[i]
                 mask[r, : len(ids[i])] = 1
-            out[rows] = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
-        return out
+            yield rows, {"input_ids": input_ids, "attention_mask": mask}
 
     def _truncate(self, ids: list[int], window: int) -> list[int]:
         """Cut to the window keeping the closing special token, as the torch path does."""
