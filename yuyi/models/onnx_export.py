@@ -89,8 +89,9 @@ def finish_graph(model, raw: Path, dst: Path, fmt: str) -> None:
 def _openvino_ir(raw: Path, dst: Path) -> None:
     """The plain graph (OpenVINO fuses on its own and cannot read onnxruntime's fused operators)
     saved as OpenVINO IR with fp16 weights: OpenVINO maps the IR's weight file where it copies an
-    ONNX file's, so e5-small compiled for bf16 holds 205 MB instead of 620 (`yuyi bench backends`),
-    at the same speed, and bf16 inference rounds the weights further anyway. `raw` is consumed."""
+    ONNX file's, so e5-small compiled for bf16 holds 205 MB instead of 620 (`yuyi bench backends`)
+    at 0.91-0.99x its speed (benchmarks/openvino_weights.py); bf16 inference rounds the weights
+    further anyway. `raw` is consumed."""
     import openvino as ov
 
     from yuyi.models.openvino_encoder import openvino_core
